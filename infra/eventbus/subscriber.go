@@ -1,0 +1,339 @@
+// Package eventbus adapts the event store's global-log subscription to
+// Watermill: a message.Subscriber whose topics are registered projectors,
+// each message carrying one batch of consecutive events so that a projector
+// applies many events in one transaction.
+package eventbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/hustmusik/backend/infra/eventstore"
+)
+
+// Metadata keys set on every message, for logs and tracing only: the batch
+// itself travels in the message's context (see BatchFrom).
+const (
+	MetaAfter         = "after"          // position the batch starts after
+	MetaFirstPosition = "first_position" // position of its first event (absent when none)
+	MetaLastPosition  = "last_position"  // position of its last event (absent when none)
+	MetaCheckpoint    = "checkpoint"     // position the log was scanned up to
+	MetaEvents        = "events"         // number of events
+)
+
+// StartFunc returns the position a topic resumes after (its checkpoint). It
+// is called each time the topic (re)starts, after its lock is held.
+type StartFunc func(ctx context.Context) (uint64, error)
+
+// LockFunc blocks until this process may run the topic, or ctx ends. It
+// returns a context that ends when the lock is lost (so delivery stops at
+// once) and release, which gives the lock up. The subscriber calls release
+// only after the handler is done with the batch in flight.
+type LockFunc func(ctx context.Context) (held context.Context, release func(), err error)
+
+// Config tunes the subscriber.
+type Config struct {
+	// BatchSize is the most events one message carries (default 500).
+	BatchSize int
+	// NackDelay is the pause before a nacked batch is delivered again
+	// (default 100ms).
+	NackDelay time.Duration
+	// RestartDelay is the pause before a topic whose subscription or start
+	// failed is started again (default 1s).
+	RestartDelay time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.BatchSize == 0 {
+		c.BatchSize = 500
+	}
+	if c.NackDelay == 0 {
+		c.NackDelay = 100 * time.Millisecond
+	}
+	if c.RestartDelay == 0 {
+		c.RestartDelay = time.Second
+	}
+}
+
+// Validate reports every problem of the config at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.BatchSize < 1 {
+		errs = append(errs, fmt.Errorf("eventbus: BatchSize %d must be positive", c.BatchSize))
+	}
+	if c.NackDelay < 0 {
+		errs = append(errs, fmt.Errorf("eventbus: NackDelay %s must not be negative", c.NackDelay))
+	}
+	if c.RestartDelay < 0 {
+		errs = append(errs, fmt.Errorf("eventbus: RestartDelay %s must not be negative", c.RestartDelay))
+	}
+	return errors.Join(errs...)
+}
+
+type topic struct {
+	filter     eventstore.Filter
+	start      StartFunc
+	lock       LockFunc
+	subscribed bool
+}
+
+// Subscriber is a Watermill message.Subscriber over an eventstore.Store.
+// Each registered topic is followed from its own checkpoint; messages of a
+// topic are delivered one at a time, the next only after the previous one
+// was acked, so a handler sees the log in order.
+type Subscriber struct {
+	cfg    Config
+	store  eventstore.Store
+	logger watermill.LoggerAdapter
+
+	ctx    context.Context // ends on Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	topics map[string]*topic
+	closed bool
+}
+
+var _ message.Subscriber = (*Subscriber)(nil)
+
+// NewSubscriber returns a subscriber with no topics: Register them before
+// the router subscribes.
+func NewSubscriber(cfg Config, store eventstore.Store, logger watermill.LoggerAdapter) (*Subscriber, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if store == nil {
+		return nil, errors.New("eventbus: store is required")
+	}
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Subscriber{
+		cfg:    cfg,
+		store:  store,
+		logger: logger,
+		ctx:    ctx,
+		cancel: cancel,
+		topics: map[string]*topic{},
+	}, nil
+}
+
+// Register declares a topic: the events it follows (filter), where it
+// resumes (start) and when this process may run it (lock; nil runs it
+// whenever subscribed).
+func (s *Subscriber) Register(name string, filter eventstore.Filter, start StartFunc, lock LockFunc) error {
+	if name == "" {
+		return errors.New("eventbus: topic name is required")
+	}
+	if start == nil {
+		return fmt.Errorf("eventbus: topic %q: start is required", name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("eventbus: subscriber is closed")
+	}
+	if _, dup := s.topics[name]; dup {
+		return fmt.Errorf("eventbus: topic %q registered twice", name)
+	}
+	s.topics[name] = &topic{filter: filter, start: start, lock: lock}
+	return nil
+}
+
+// Subscribe starts following a registered topic. The channel is closed when
+// ctx ends or the subscriber is closed. A topic can be subscribed once: two
+// consumers of one topic would apply its events twice.
+func (s *Subscriber) Subscribe(ctx context.Context, name string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("eventbus: subscriber is closed")
+	}
+	t, ok := s.topics[name]
+	if !ok {
+		return nil, fmt.Errorf("eventbus: topic %q is not registered", name)
+	}
+	if t.subscribed {
+		return nil, fmt.Errorf("eventbus: topic %q is already subscribed", name)
+	}
+	t.subscribed = true
+
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.ctx, cancel)
+	out := make(chan *message.Message)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(out)
+		defer stop()
+		defer cancel()
+		s.run(ctx, name, t, out)
+	}()
+	return out, nil
+}
+
+// Close stops every topic and returns once their goroutines are gone. It may
+// be called more than once (the router closes it once per handler).
+func (s *Subscriber) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// run holds the topic's lock and follows the log until ctx ends, going back
+// to waiting for the lock whenever it is lost.
+func (s *Subscriber) run(ctx context.Context, name string, t *topic, out chan<- *message.Message) {
+	log := s.logger.With(watermill.LogFields{"topic": name})
+	for ctx.Err() == nil {
+		held, release := ctx, func() {}
+		if t.lock != nil {
+			var err error
+			held, release, err = t.lock(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				log.Error("Cannot take the topic's lock, trying again", err, nil)
+				sleep(ctx, s.cfg.RestartDelay)
+				continue
+			}
+		}
+		err := s.follow(held, t, out, log)
+		release()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			log.Error("Topic stopped, restarting it", err, nil)
+			sleep(ctx, s.cfg.RestartDelay)
+		} else {
+			log.Info("Topic lock lost, waiting for it again", nil)
+		}
+	}
+}
+
+// follow delivers the topic's batches while held lasts. It returns nil when
+// held ended and an error when the topic failed.
+func (s *Subscriber) follow(held context.Context, t *topic, out chan<- *message.Message, log watermill.LoggerAdapter) error {
+	after, err := t.start(held)
+	if err != nil {
+		if held.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("eventbus: start: %w", err)
+	}
+	log.Info("Following the event log", watermill.LogFields{"after": after})
+	sub, err := s.store.Subscribe(held, after, t.filter, s.cfg.BatchSize)
+	if err != nil {
+		if held.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("eventbus: subscribe after %d: %w", after, err)
+	}
+	for batch := range sub.Batches() {
+		if len(batch.Events) == 0 && batch.Checkpoint <= after {
+			continue // nothing new: no message for it
+		}
+		if !s.deliver(held, out, after, batch) {
+			drain(sub)
+			return nil
+		}
+		after = batch.Checkpoint
+	}
+	if err := sub.Err(); err != nil {
+		return fmt.Errorf("eventbus: subscription after %d: %w", after, err)
+	}
+	return nil
+}
+
+// deliver hands one batch to the handler and waits for its Ack, delivering
+// it again after a Nack. It reports false when held ended first.
+func (s *Subscriber) deliver(held context.Context, out chan<- *message.Message, after uint64, batch eventstore.Batch) bool {
+	for {
+		msg := NewMessage(held, after, batch)
+		select {
+		case out <- msg:
+		case <-held.Done():
+			return false
+		}
+		// Once the router took the message it always acks or nacks it; wait
+		// for that even when held ends, so that the lock is released only
+		// after the transaction in flight finished.
+		select {
+		case <-msg.Acked():
+			return true
+		case <-msg.Nacked():
+		}
+		if !sleep(held, s.cfg.NackDelay) {
+			return false
+		}
+	}
+}
+
+// drain empties a subscription whose context ended, so that its producer
+// can close the channel.
+func drain(sub eventstore.Subscription) {
+	for range sub.Batches() {
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+type deliveryKey struct{}
+
+type delivery struct {
+	after uint64
+	batch eventstore.Batch
+}
+
+// NewMessage wraps a batch that starts after position after in a Watermill
+// message. The batch travels in the message's context (derived from ctx)
+// instead of an encoded payload: millions of listens are not worth
+// marshalling to hand them to a handler in the same process.
+func NewMessage(ctx context.Context, after uint64, batch eventstore.Batch) *message.Message {
+	msg := message.NewMessage(watermill.NewUUID(), nil)
+	msg.Metadata.Set(MetaAfter, strconv.FormatUint(after, 10))
+	msg.Metadata.Set(MetaCheckpoint, strconv.FormatUint(batch.Checkpoint, 10))
+	msg.Metadata.Set(MetaEvents, strconv.Itoa(len(batch.Events)))
+	if n := len(batch.Events); n > 0 {
+		msg.Metadata.Set(MetaFirstPosition, strconv.FormatUint(batch.Events[0].Position, 10))
+		msg.Metadata.Set(MetaLastPosition, strconv.FormatUint(batch.Events[n-1].Position, 10))
+	}
+	msg.SetContext(context.WithValue(ctx, deliveryKey{}, delivery{after: after, batch: batch}))
+	return msg
+}
+
+// BatchFrom returns the batch a message carries.
+func BatchFrom(msg *message.Message) (eventstore.Batch, bool) {
+	d, ok := msg.Context().Value(deliveryKey{}).(delivery)
+	return d.batch, ok
+}
+
+// AfterFrom returns the position the message's batch starts after: the
+// checkpoint a handler expects to find before applying it.
+func AfterFrom(msg *message.Message) (uint64, bool) {
+	d, ok := msg.Context().Value(deliveryKey{}).(delivery)
+	return d.after, ok
+}
