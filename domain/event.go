@@ -97,3 +97,6 @@ func (r *Root) Committed(revision uint64) {
 	r.version = int64(revision)
 	r.loaded = true
 }
+
+// AggregateRoot gives generic repositories access to the embedded Root.
+func (r *Root) AggregateRoot() *Root { return r }

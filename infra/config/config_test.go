@@ -1,0 +1,68 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":7554" || c.DataDir != "./.hustmusik" || c.PublicURL != "http://localhost:7554" ||
+		len(c.FrontendOrigins) != 1 || c.FrontendOrigins[0] != "http://localhost:3000" {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestValidateJoinsEveryProblem(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{
+		"DATABASE_URL": "mysql://x", "JWT_SECRET": "short", "S3_ENDPOINT": "http://s3.local",
+		"HUSTMUSIK_LOG_LEVEL": "loud", "ZALO_APP_ID": "2553",
+	}))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"DATABASE_URL", "JWT_SECRET", "S3_BUCKET", "HUSTMUSIK_LOG_LEVEL", "ZALO_KEY1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func TestStringMasksSecrets(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"DATABASE_URL": "postgres://app:hunter2hunter2@db:5432/hust", "JWT_SECRET": strings.Repeat("s", 40),
+		"ZALO_APP_ID": "2553", "ZALO_KEY1": "key1secretvalue", "ZALO_KEY2": "key2secretvalue",
+		"ADMIN_EMAILS": "boss@hust.vn", "CLOUDINARY_URL": "cloudinary://123:abcsecret@demo",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.String()
+	for _, leak := range []string{"hunter2", strings.Repeat("s", 40), "key1secret", "key2secret", "boss@hust.vn", "abcsecret"} {
+		if strings.Contains(s, leak) {
+			t.Errorf("String() leaks %q:\n%s", leak, s)
+		}
+	}
+}
+
+func TestJWTSecretIsGeneratedOnceAndKept(t *testing.T) {
+	c := Config{DataDir: t.TempDir()}
+	a, err := c.LoadJWTSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.LoadJWTSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) < 32 || string(a) != string(b) {
+		t.Fatalf("secret not kept: %q vs %q", a, b)
+	}
+}
