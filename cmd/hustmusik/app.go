@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/hustmusik/backend/commands"
+	"github.com/hustmusik/backend/infra/config"
+	"github.com/hustmusik/backend/infra/credentials"
+	"github.com/hustmusik/backend/infra/httpapi"
+	"github.com/hustmusik/backend/infra/password"
+	"github.com/hustmusik/backend/infra/token"
+	"github.com/hustmusik/backend/projections"
+	"github.com/hustmusik/backend/readapi"
+)
+
+// app is the whole service assembled on an env: commands, projectors,
+// queries and the HTTP server. Tests build it the same way serve does.
+type app struct {
+	cfg      config.Config
+	env      *env
+	tokens   *token.Issuer
+	identity *commands.Identity
+	runtime  *projections.Runtime
+	server   *httpapi.Server
+	logger   *slog.Logger
+}
+
+// allProjectors is every read model, by stable name.
+func allProjectors() []projections.Projector {
+	return []projections.Projector{projections.Users{}}
+}
+
+func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) (*app, error) {
+	secret, err := cfg.LoadJWTSecret()
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := token.New(token.Config{Secret: secret, TTL: cfg.AccessTokenTTL})
+	if err != nil {
+		return nil, err
+	}
+	hasher, err := password.New(pw)
+	if err != nil {
+		return nil, err
+	}
+	identity, err := commands.NewIdentity(commands.IdentityConfig{AdminEmails: cfg.AdminEmails},
+		e.store, credentials.New(e.pool), hasher, refreshTokens{tokens})
+	if err != nil {
+		return nil, err
+	}
+	rt, err := projections.New(projections.Config{}, e.pool, e.store, logger)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range allProjectors() {
+		if err := rt.Add(p); err != nil {
+			return nil, err
+		}
+	}
+	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, runtime: rt, logger: logger}
+	srv, err := httpapi.New(httpapi.Config{
+		Addr:               cfg.Addr,
+		PublicURL:          cfg.PublicURL,
+		FrontendOrigins:    cfg.FrontendOrigins,
+		ConsistencyTimeout: cfg.ConsistencyWait,
+		Verifier:           tokens,
+		Waiter:             rt,
+		Pool:               e.pool,
+	}, logger)
+	if err != nil {
+		return nil, err
+	}
+	a.server = srv
+	routes(srv, a.handlers())
+	return a, nil
+}
+
+// handlers builds the HTTP handlers of every route.
+func (a *app) handlers() handlers {
+	return handlers{
+		identity: commands.NewIdentityHTTP(a.identity, a.runtime),
+		users:    readapi.NewUsers(a.env.pool),
+	}
+}
+
+// run serves until ctx ends: the projectors and the HTTP server together;
+// when either stops with an error, both stop.
+func (a *app) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() {
+		err := a.runtime.Run(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("projections: %w", err)
+		} else {
+			err = nil
+		}
+		cancel()
+		errc <- err
+	}()
+	go func() {
+		err := a.server.Run(ctx)
+		cancel()
+		errc <- err
+	}()
+	return errors.Join(<-errc, <-errc)
+}
+
+// refreshTokens adds the refresh-token functions to the access-token issuer,
+// making the commands.Tokens port.
+type refreshTokens struct{ *token.Issuer }
+
+func (refreshTokens) NewRefresh() (string, []byte)    { return token.NewRefresh() }
+func (refreshTokens) HashRefresh(plain string) []byte { return token.HashRefresh(plain) }
+
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	e, err := openEnv(ctx, cfg, logger, true)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	a, err := newApp(cfg, e, logger, password.Config{})
+	if err != nil {
+		return err
+	}
+	logger.Info("hustmusik serving", "addr", cfg.Addr, "public_url", cfg.PublicURL)
+	return a.run(ctx)
+}

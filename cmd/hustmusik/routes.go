@@ -1,0 +1,67 @@
+package main
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/hustmusik/backend/commands"
+	"github.com/hustmusik/backend/infra/httpapi"
+	"github.com/hustmusik/backend/readapi"
+)
+
+type handlers struct {
+	identity *commands.IdentityHTTP
+	users    *readapi.Users
+}
+
+// access says who may call a route; the middleware checks it before the
+// handler runs.
+type access int
+
+const (
+	public   access = iota // anyone; a token, if usable, identifies the caller
+	signedIn               // a valid access token is required (401 otherwise)
+)
+
+type route struct {
+	method, path string
+	access       access
+	limited      bool // rate limited per client IP
+	handler      gin.HandlerFunc
+}
+
+// table is the whole /v1 surface in one place. Order matters for readers
+// only: /v1/user/me routes are static and win over /v1/user/:id.
+func (h handlers) table() []route {
+	return []route{
+		// Auth
+		{"POST", "/v1/auth/signup", public, true, h.identity.SignUp},
+		{"POST", "/v1/auth/signin", public, true, h.identity.SignIn},
+		{"GET", "/v1/auth/signout", signedIn, true, h.identity.SignOut},
+		{"POST", "/v1/auth/credentials", signedIn, true, h.identity.Credentials},
+		{"POST", "/v1/auth/session/renew", public, true, h.identity.Renew},
+
+		// Users
+		{"GET", "/v1/user", public, false, h.users.GetAll},
+		{"GET", "/v1/user/me", signedIn, false, h.users.GetMe},
+		{"POST", "/v1/user/me", signedIn, false, h.identity.UpdateMe},
+		{"GET", "/v1/user/:id", public, false, h.users.GetByID},
+		{"DELETE", "/v1/user/:id", signedIn, false, h.identity.DeleteUser},
+		{"POST", "/v1/user/:id/role", signedIn, false, h.identity.SetRole},
+	}
+}
+
+func routes(srv *httpapi.Server, h handlers) {
+	r := srv.Engine()
+	authLimit := httpapi.RateLimit("auth", 30, 10)
+	for _, rt := range h.table() {
+		var chain []gin.HandlerFunc
+		if rt.limited {
+			chain = append(chain, authLimit)
+		}
+		if rt.access == signedIn {
+			chain = append(chain, httpapi.RequireUser())
+		}
+		chain = append(chain, rt.handler)
+		r.Handle(rt.method, rt.path, chain...)
+	}
+}
