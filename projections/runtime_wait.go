@@ -1,0 +1,219 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+)
+
+// positions are the projectors' checkpoints as this process knows them.
+// Every change wakes all waiters at once by closing a channel: a waiter costs
+// a goroutine parked on a select, never a query.
+type positions struct {
+	mu      sync.Mutex
+	pos     map[string]uint64
+	changed chan struct{}
+}
+
+func newPositions() *positions {
+	return &positions{pos: map[string]uint64{}, changed: make(chan struct{})}
+}
+
+func (p *positions) broadcastLocked() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// set records a position read under the projector's lock or committed by
+// this process: it is the truth, even when lower (after a rebuild).
+func (p *positions) set(name string, pos uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old, ok := p.pos[name]; ok && old == pos {
+		return
+	}
+	p.pos[name] = pos
+	p.broadcastLocked()
+}
+
+// raise records a position learned second hand (a notification, a poll),
+// which may be older than what this process already committed.
+func (p *positions) raise(name string, pos uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old, ok := p.pos[name]; ok && old >= pos {
+		return
+	}
+	p.pos[name] = pos
+	p.broadcastLocked()
+}
+
+func (p *positions) get(name string) uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pos[name]
+}
+
+// wait returns when every named projector is at position or past it.
+func (p *positions) wait(ctx context.Context, names []string, position uint64) error {
+	for {
+		p.mu.Lock()
+		ready := true
+		for _, n := range names {
+			if p.pos[n] < position {
+				ready = false
+				break
+			}
+		}
+		changed := p.changed
+		p.mu.Unlock()
+		if ready {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Wait returns once every projector whose filter reads any of eventTypes
+// (every projector when eventTypes is empty) has committed position, or
+// returns ctx's error when ctx ends first. It answers read-your-writes: a
+// write's X-Position waits here. Positions committed by this process wake
+// waiters at once; those of projectors run by another process arrive by
+// LISTEN (or the periodic read), so Wait needs Run to be running.
+func (rt *Runtime) Wait(ctx context.Context, position uint64, eventTypes []string) error {
+	rt.mu.Lock()
+	var names []string
+	for _, r := range rt.runners {
+		if readsAny(r.filter.EventTypes, eventTypes) {
+			names = append(names, r.name)
+		}
+	}
+	rt.mu.Unlock()
+	if err := rt.positions.wait(ctx, names, position); err != nil {
+		return fmt.Errorf("projections: wait for position %d: %w", position, err)
+	}
+	return nil
+}
+
+// readsAny tells whether a projector reading filterTypes (all types when
+// empty) reads any of eventTypes (any type when empty).
+func readsAny(filterTypes, eventTypes []string) bool {
+	if len(filterTypes) == 0 || len(eventTypes) == 0 {
+		return true
+	}
+	for _, t := range eventTypes {
+		for _, f := range filterTypes {
+			if t == f {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// listen keeps positions up to date with checkpoints committed anywhere:
+// LISTEN on one dedicated connection, plus a read of the whole table every
+// PollInterval in case a notification was lost (e.g. while reconnecting).
+func (rt *Runtime) listen(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := rt.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		rt.logger.Warn("checkpoint listener failed, reconnecting", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(rt.cfg.PollInterval):
+		}
+	}
+}
+
+func (rt *Runtime) listenOnce(ctx context.Context) error {
+	cfg := rt.pool.Config().ConnConfig.Copy()
+	// Waiting for a notification with a timeout must not send a cancel
+	// request that could hit the next query: time out by socket deadline.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer closeConn(conn)
+	if _, err := conn.Exec(ctx, "LISTEN "+CheckpointChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	var lastPoll time.Time
+	for {
+		if time.Since(lastPoll) >= rt.cfg.PollInterval {
+			if err := rt.pollCheckpoints(ctx, conn); err != nil {
+				return err
+			}
+			lastPoll = time.Now()
+		}
+		waitCtx, cancel := context.WithTimeout(ctx, rt.cfg.PollInterval-time.Since(lastPoll))
+		n, err := conn.WaitForNotification(waitCtx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil && errors.Is(waitCtx.Err(), context.DeadlineExceeded):
+			continue // time to poll
+		case err != nil:
+			return fmt.Errorf("wait for notification: %w", err)
+		}
+		i := strings.LastIndexByte(n.Payload, ':')
+		if i < 0 {
+			continue
+		}
+		pos, err := strconv.ParseUint(n.Payload[i+1:], 10, 64)
+		if err != nil {
+			continue
+		}
+		name := n.Payload[:i]
+		if pos == 0 {
+			// A rebuild reset it (no commit ever notifies 0).
+			rt.positions.set(name, 0)
+			rt.mu.Lock()
+			r := rt.byName[name]
+			rt.mu.Unlock()
+			if r != nil {
+				r.restart()
+			}
+			continue
+		}
+		rt.positions.raise(name, pos)
+	}
+}
+
+func (rt *Runtime) pollCheckpoints(ctx context.Context, conn *pgx.Conn) error {
+	rows, err := conn.Query(ctx, `SELECT name, position FROM projection_checkpoints`)
+	if err != nil {
+		return fmt.Errorf("read checkpoints: %w", err)
+	}
+	var (
+		name string
+		pos  int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&name, &pos}, func() error {
+		rt.positions.raise(name, uint64(pos))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read checkpoints: %w", err)
+	}
+	return nil
+}
