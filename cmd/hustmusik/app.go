@@ -74,7 +74,7 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 		return nil, err
 	}
 	a.server = srv
-	routes(srv, a.handlers())
+	routes(srv, a.handlers(), cfg.AuthRatePerMinute)
 	return a, nil
 }
 

@@ -50,9 +50,9 @@ func (h handlers) table() []route {
 	}
 }
 
-func routes(srv *httpapi.Server, h handlers) {
+func routes(srv *httpapi.Server, h handlers, authPerMinute int) {
 	r := srv.Engine()
-	authLimit := httpapi.RateLimit("auth", 30, 10)
+	authLimit := httpapi.RateLimit("auth", authPerMinute, max(5, authPerMinute/3))
 	for _, rt := range h.table() {
 		var chain []gin.HandlerFunc
 		if rt.limited {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,6 +43,9 @@ type Config struct {
 	LogLevel         string   // HUSTMUSIK_LOG_LEVEL: debug, info, warn, error
 	AccessTokenTTL   time.Duration
 	ConsistencyWait  time.Duration // HUSTMUSIK_CONSISTENCY_WAIT (default 2s)
+	// AuthRatePerMinute limits /v1/auth requests per client IP
+	// (HUSTMUSIK_AUTH_RATE_PER_MINUTE, default 60).
+	AuthRatePerMinute int
 }
 
 // FromEnv reads the configuration from the environment (lookup is os.LookupEnv in production).
@@ -90,6 +94,13 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		}
 		c.AccessTokenTTL = d
 	}
+	if v := get("HUSTMUSIK_AUTH_RATE_PER_MINUTE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("HUSTMUSIK_AUTH_RATE_PER_MINUTE: %q is not a number", v))
+		}
+		c.AuthRatePerMinute = n
+	}
 	c.setDefaults()
 	if err := errors.Join(append(errs, c.Validate())...); err != nil {
 		return c, err
@@ -128,6 +139,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ConsistencyWait == 0 {
 		c.ConsistencyWait = 2 * time.Second
+	}
+	if c.AuthRatePerMinute == 0 {
+		c.AuthRatePerMinute = 60
 	}
 }
 
@@ -183,6 +197,9 @@ func (c Config) Validate() error {
 	}
 	if c.ConsistencyWait < 0 || c.ConsistencyWait > time.Minute {
 		errs = append(errs, errors.New("HUSTMUSIK_CONSISTENCY_WAIT must be between 0 and 1m"))
+	}
+	if c.AuthRatePerMinute < 1 {
+		errs = append(errs, errors.New("HUSTMUSIK_AUTH_RATE_PER_MINUTE must be at least 1"))
 	}
 	return errors.Join(errs...)
 }
