@@ -746,3 +746,27 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("New without pool and store = %v", err)
 	}
 }
+
+// BenchmarkWait32Waiters measures one commit waking 32 readers that wait
+// for it (the in-memory broadcast behind read-your-writes).
+func BenchmarkWait32Waiters(b *testing.B) {
+	p := newPositions()
+	names := []string{"songs", "listens"}
+	var pos uint64
+	for b.Loop() {
+		pos++
+		var wg sync.WaitGroup
+		for range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := p.wait(context.Background(), names, pos); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		p.set("songs", pos)
+		p.set("listens", pos)
+		wg.Wait()
+	}
+}
