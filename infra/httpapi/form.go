@@ -95,8 +95,21 @@ func RawJSON(names ...string) FieldsOption {
 // Fields decodes the request body into a Form. An empty body is an empty
 // Form whatever its Content-Type (a GET with Content-Type: application/json
 // and no body is fine). Errors are domain errors: 400 for a malformed body,
-// 413 for one over the server's limit.
+// 413 for one over the server's limit. The body is read once: a second
+// call in the same request returns the same Form.
 func Fields(c *gin.Context, opts ...FieldsOption) (*Form, error) {
+	if v, ok := c.Get(keyForm); ok {
+		return v.(*Form), nil
+	}
+	f, err := parseFields(c, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.Set(keyForm, f)
+	return f, nil
+}
+
+func parseFields(c *gin.Context, opts []FieldsOption) (*Form, error) {
 	o := fieldsOptions{raw: map[string]bool{}}
 	for _, opt := range opts {
 		opt(&o)

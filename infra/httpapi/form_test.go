@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http/httptest"
@@ -118,6 +119,24 @@ func TestFields(t *testing.T) {
 				t.Fatalf("%d %s\nwant %d %s", w.Code, w.Body.String(), tc.status, tc.want)
 			}
 		})
+	}
+}
+
+func TestFieldsTwiceReadsTheBodyOnce(t *testing.T) {
+	s := newTestServer(t, nil)
+	s.Engine().POST("/twice", func(c *gin.Context) {
+		a, err1 := Fields(c)
+		b, err2 := Fields(c)
+		if err1 != nil || err2 != nil || a != b {
+			Error(c, fmt.Errorf("%v %v", err1, err2))
+			return
+		}
+		v, _ := b.Get("a")
+		Data(c, v)
+	})
+	w := s.do(req{method: "POST", path: "/twice", body: strings.NewReader(`{"a":"b"}`), headers: map[string]string{"Content-Type": "application/json"}})
+	if w.Body.String() != `{"data":"b"}` {
+		t.Fatalf("%d %s", w.Code, w.Body.String())
 	}
 }
 

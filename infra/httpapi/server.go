@@ -4,6 +4,28 @@
 // consistency), the one mapping from domain errors to statuses, request
 // decoding and answer helpers. Endpoints are added by the commands and
 // readapi packages on Engine().
+//
+// Global middleware, in order: request id, access log, recovery, CORS (and
+// 204 for every OPTIONS), body limit, authentication (never refuses: a bad
+// token means anonymous), X-Min-Position wait on reads, Idempotency-Key on
+// POSTs. Per route: RequireUser, RequireRole, RateLimit. An endpoint looks
+// like:
+//
+//	songs := srv.Engine().Group("/v1/song")
+//	songs.POST("", httpapi.RequireRole(domain.RoleArtistManager, domain.RoleAdmin), func(c *gin.Context) {
+//		f, err := httpapi.Fields(c)
+//		if err != nil {
+//			httpapi.Error(c, err)
+//			return
+//		}
+//		song, pos, err := addSong(c, httpapi.Principal(c), f)
+//		if err != nil {
+//			httpapi.Error(c, err)
+//			return
+//		}
+//		httpapi.Written(c, waiter, pos, []string{"SongAdded"})
+//		httpapi.Data(c, song)
+//	})
 package httpapi
 
 import (
@@ -275,6 +297,7 @@ const (
 	keySessionID
 	keyAuthError
 	keyErrorMessage
+	keyForm
 )
 
 func settingsOf(c *gin.Context) *settings {

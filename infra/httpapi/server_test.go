@@ -214,6 +214,15 @@ func TestBodyLimit(t *testing.T) {
 		s.Handler().ServeHTTP(rec, hr)
 		wantError(t, rec, 413, "Request body too large")
 	}
+	// A multipart upload whose file streams past the limit.
+	mpCT, mpBody := multipartBody(t, map[string]string{"a": "x"}, strings.Repeat("P", 6000))
+	hr := httptest.NewRequest("POST", "/upload", io.MultiReader(mpBody))
+	hr.ContentLength = -1
+	hr.Header.Set("Content-Type", mpCT)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, hr)
+	wantError(t, rec, 413, "Request body too large")
+
 	if w := s.do(req{method: "POST", path: "/upload", body: strings.NewReader(small), headers: map[string]string{"Content-Type": "application/json"}}); w.Code != 200 || w.Body.String() != `{"data":3000}` {
 		t.Fatalf("small body: %d %s", w.Code, w.Body.String())
 	}
