@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,8 +84,10 @@ func (r *Repository[A]) Load(ctx context.Context, id string) (A, error) {
 	}
 }
 
-// maxAttempts bounds retries of an Update that keeps meeting concurrent writers.
-const maxAttempts = 8
+// maxAttempts bounds retries of an Update that keeps meeting concurrent
+// writers. Each round of conflicting writers lets at least one through, so
+// this many concurrent changes of one aggregate all land.
+const maxAttempts = 100
 
 // Update loads the aggregate, runs decide on it, and appends what decide
 // recorded, expecting the revision it loaded. When another writer got there
@@ -104,12 +107,18 @@ func (r *Repository[A]) Update(ctx context.Context, id string, decide func(A) er
 			select {
 			case <-ctx.Done():
 				return Written{}, ctx.Err()
-			case <-time.After(time.Duration(attempt*attempt) * time.Millisecond):
+			case <-time.After(backoff(attempt)):
 			}
 			continue
 		}
 		return w, err
 	}
+}
+
+// backoff spreads retrying writers apart: jittered, growing, capped at 50ms.
+func backoff(attempt int) time.Duration {
+	ceiling := min(time.Duration(attempt)*2*time.Millisecond, 50*time.Millisecond)
+	return time.Duration(rand.Int64N(int64(ceiling))) + time.Millisecond
 }
 
 // save appends the aggregate's recorded events with its loaded revision as

@@ -79,7 +79,11 @@ func projectionsCmd(ctx context.Context, cfg config.Config, logger *slog.Logger,
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "PROJECTOR\tPOSITION\tLAG EVENTS\tLAG SECONDS\tPARKED")
 		for _, s := range st {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%d\n", s.Name, s.Position, s.LagEvents, s.LagSeconds, s.Parked)
+			lag := fmt.Sprint(s.LagEvents)
+			if !s.LagExact {
+				lag = "<=" + lag
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%d\n", s.Name, s.Position, lag, s.LagSeconds, s.Parked)
 		}
 		return tw.Flush()
 	case "rebuild":
@@ -99,10 +103,11 @@ func projectionsCmd(ctx context.Context, cfg config.Config, logger *slog.Logger,
 		}
 		for _, p := range chosen {
 			fmt.Fprintf(stderr, "rebuilding %s...\n", p.Name())
-			if err := projections.Replay(ctx, e.pool, e.store, p); err != nil {
+			pos, err := projections.Replay(ctx, e.pool, e.store, p, 1000)
+			if err != nil {
 				return fmt.Errorf("rebuild %s: %w", p.Name(), err)
 			}
-			fmt.Fprintf(stdout, "%s rebuilt\n", p.Name())
+			fmt.Fprintf(stdout, "%s rebuilt up to position %d\n", p.Name(), pos)
 		}
 		return nil
 	default:

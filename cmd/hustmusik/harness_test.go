@@ -30,7 +30,7 @@ type testAPI struct {
 
 // fastPasswords keeps argon2id but with test-sized memory, so that the
 // suite stays quick; production uses the defaults.
-var fastPasswords = password.Config{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}
+var fastPasswords = password.Config{Memory: 1024, Time: 1, Threads: 1}
 
 func newTestAPI(t *testing.T, env map[string]string) *testAPI {
 	t.Helper()
