@@ -1,9 +1,6 @@
 package domain
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
 // UserStream is the stream of one user's profile and role.
 func UserStream(id string) string { return "user-" + id }
@@ -202,23 +199,9 @@ func (u *User) Delete(by Principal) error {
 }
 
 func validateProfile(p Profile) error {
-	check := func(v *string, name string, max int) error {
-		if v == nil {
-			return nil
-		}
-		if !utf8.ValidString(*v) {
-			return Errorf(ErrValidation, "%s must be valid UTF-8", name)
-		}
-		if utf8.RuneCountInString(*v) > max {
-			return Errorf(ErrValidation, "%s must be at most %d characters", name, max)
-		}
-		return nil
-	}
-	if err := check(p.Username, "username", maxUsername); err != nil {
-		return err
-	}
-	if err := check(p.Country, "country", maxCountry); err != nil {
-		return err
-	}
-	return check(p.AvatarURL, "avatarurl", maxURL)
+	return firstErr(
+		checkText(p.Username, "username", maxUsername),
+		checkText(p.Country, "country", maxCountry),
+		checkText(p.AvatarURL, "avatarurl", maxURL),
+	)
 }
