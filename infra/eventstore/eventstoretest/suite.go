@@ -321,7 +321,6 @@ func testReadStreamPaging(t *testing.T, s eventstore.Store) {
 	}
 }
 
-// positionsOf keeps the events of streams starting with prefix, in order.
 func idsOf(evs []eventstore.RecordedEvent) []uuid.UUID {
 	out := make([]uuid.UUID, len(evs))
 	for i, e := range evs {
@@ -516,6 +515,9 @@ func testOptimisticConcurrency(t *testing.T, s eventstore.Store) {
 				case errors.Is(err, eventstore.ErrStreamNotFound):
 				case err != nil:
 					errs <- err
+					return
+				case len(evs) == 0:
+					errs <- errors.New("read stream from revision 0: no events and no error")
 					return
 				default:
 					expected = eventstore.Exact(evs[len(evs)-1].Revision)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -128,6 +129,7 @@ func (s *Store) runAppender() {
 			}
 		}
 		batch, n := []*appendRequest{first}, len(first.events)
+		yielded := false
 	gather:
 		for n < s.cfg.MaxBatchEvents {
 			select {
@@ -138,7 +140,14 @@ func (s *Store) runAppender() {
 				}
 				batch, n = append(batch, r), n+len(r.events)
 			default:
-				break gather
+				if yielded {
+					break gather
+				}
+				// The callers just answered are about to append again:
+				// let them run once, so the next batch carries them too
+				// instead of leaving them for one more transaction.
+				runtime.Gosched()
+				yielded = true
 			}
 		}
 		s.commitBatch(batch)
@@ -241,8 +250,13 @@ func (s *Store) writeBatch(batch []*appendRequest) ([]appendReply, error) {
 	pre := &pgx.Batch{}
 	pre.Queue(`SELECT pg_advisory_xact_lock($1)`, appendLockKey)
 	pre.Queue(`SELECT coalesce(max(position), 0), clock_timestamp() FROM events`)
-	pre.Queue(`SELECT stream_id, revision FROM streams WHERE stream_id = ANY($1::text[])`, streams)
-	pre.Queue(`SELECT event_id::text, stream_id, stream_revision, position FROM events WHERE event_id = ANY($1::uuid[])`, ids)
+	// Joins with unnest rather than "= ANY($1)": after a few executions the
+	// server switches a prepared statement to a generic plan, and for
+	// "= ANY" of an array of unknown size that is a sequential scan of the
+	// whole log.
+	pre.Queue(`SELECT s.stream_id, s.revision FROM unnest($1::text[]) AS u(id) JOIN streams s ON s.stream_id = u.id`, streams)
+	pre.Queue(`SELECT e.event_id::text, e.stream_id, e.stream_revision, e.position
+		FROM unnest($1::uuid[]) AS u(id) JOIN events e ON e.event_id = u.id`, ids)
 	br := tx.SendBatch(ctx, pre)
 	var (
 		head       int64

@@ -120,6 +120,14 @@ func TestPositionsAreGapFreeAndCommitOrdered(t *testing.T) {
 	s := newStore(t, pgstore.Config{}, pool)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// Half the writers go through a second store on its own pool, as a
+	// second process would: only the database lock orders the two.
+	otherPool, err := postgres.Connect(ctx, pool.Config().ConnString(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherPool.Close()
+	stores := []*pgstore.Store{s, newStore(t, pgstore.Config{MaxBatchEvents: 7}, otherPool)}
 
 	const writers, appends = 16, 100
 	var (
@@ -194,7 +202,7 @@ func TestPositionsAreGapFreeAndCommitOrdered(t *testing.T) {
 				for j := range evs {
 					evs[j] = event("ListenRecorded", fmt.Sprintf(`{"w":%d,"i":%d,"j":%d}`, w, i, j))
 				}
-				if _, err := s.Append(ctx, stream, eventstore.Any(), evs...); err != nil {
+				if _, err := stores[w%2].Append(ctx, stream, eventstore.Any(), evs...); err != nil {
 					errs <- err
 					return
 				}

@@ -184,7 +184,8 @@ func (s *Store) Head(ctx context.Context) (uint64, error) {
 	return uint64(head), nil
 }
 
-const eventColumns = `position, stream_id, stream_revision, event_id, event_type, data, metadata, recorded_at`
+// eventColumns are the columns of eventRow, from an outer-joined "e".
+const eventColumns = `e.position, e.stream_id, e.stream_revision, e.event_id, e.event_type, e.data, e.metadata, e.recorded_at`
 
 // ReadStream reads up to limit events of stream forward from revision from.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
@@ -194,22 +195,33 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	if from > uint64(1<<63-1) {
 		return nil, domain.Errorf(domain.ErrValidation, "pgstore: read stream %q: revision %d out of range", stream, from)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE stream_id = $1 AND stream_revision >= $2
-		ORDER BY stream_revision LIMIT $3`, stream, int64(from), limit)
+	// Whether the stream exists is read in the same statement (snapshot) as
+	// its events: checked afterwards, a stream created in between would look
+	// like an existing stream with no events at revision 0.
+	rows, err := s.pool.Query(ctx, `SELECT f.found, `+eventColumns+`
+		FROM (SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1) AS found) f
+		LEFT JOIN LATERAL (
+			SELECT ev.* FROM events ev
+			WHERE ev.stream_id = $1 AND ev.stream_revision >= $2
+			ORDER BY ev.stream_revision LIMIT $3
+		) e ON true
+		ORDER BY e.stream_revision`, stream, int64(from), limit)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: read stream %q: %w", stream, err)
 	}
-	var out []eventstore.RecordedEvent
+	defer rows.Close()
+	out := []eventstore.RecordedEvent{}
+	found := false
 	for rows.Next() {
 		var r eventRow
-		if err := rows.Scan(&r.position, &r.streamID, &r.revision, &r.id, &r.eventType, &r.data, &r.metadata, &r.recordedAt); err != nil {
-			rows.Close()
+		if err := rows.Scan(append([]any{&found}, r.dest()...)...); err != nil {
 			return nil, fmt.Errorf("pgstore: read stream %q: %w", stream, err)
+		}
+		if !r.position.Valid {
+			continue // the LEFT JOIN row of an answer without events
 		}
 		e, err := r.recorded()
 		if err != nil {
-			rows.Close()
 			return nil, fmt.Errorf("pgstore: read stream %q: %w", stream, err)
 		}
 		out = append(out, e)
@@ -217,25 +229,17 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("pgstore: read stream %q: %w", stream, err)
 	}
-	if len(out) > 0 {
-		return out, nil
-	}
-	// No rows: either the stream does not exist, or from is past its end.
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM streams WHERE stream_id = $1)`, stream).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("pgstore: read stream %q: %w", stream, err)
-	}
-	if !exists {
+	if !found {
 		return nil, fmt.Errorf("%w: %q", eventstore.ErrStreamNotFound, stream)
 	}
-	return []eventstore.RecordedEvent{}, nil
+	return out, nil
 }
 
 // The head and the events come from one statement, hence one snapshot: a
 // head read separately could include events committed after the events were
 // read, and a checkpoint set to it would skip them.
 const (
-	readAllPrefix = `SELECT h.head, e.position, e.stream_id, e.stream_revision, e.event_id, e.event_type, e.data, e.metadata, e.recorded_at
+	readAllPrefix = `SELECT h.head, ` + eventColumns + `
 FROM (SELECT coalesce(max(position), 0) AS head FROM events) h
 LEFT JOIN LATERAL (`
 	readAllSuffix = `) e ON true
@@ -282,18 +286,13 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int, filter eve
 		events []eventstore.RecordedEvent
 	)
 	for rows.Next() {
-		var (
-			r   eventRow
-			pos pgtype.Int8
-		)
-		if err := rows.Scan(&head, &pos, &r.streamIDNull, &r.revisionNull, &r.idNull, &r.typeNull, &r.data, &r.metadata, &r.recordedAtNull); err != nil {
+		var r eventRow
+		if err := rows.Scan(append([]any{&head}, r.dest()...)...); err != nil {
 			return eventstore.Batch{}, fmt.Errorf("pgstore: read all after %d: %w", after, err)
 		}
-		if !pos.Valid {
+		if !r.position.Valid {
 			continue // the LEFT JOIN row of an answer without events
 		}
-		r.position = pos.Int64
-		r.fromNullable()
 		e, err := r.recorded()
 		if err != nil {
 			return eventstore.Batch{}, fmt.Errorf("pgstore: read all after %d: %w", after, err)
@@ -311,47 +310,38 @@ func (s *Store) ReadAll(ctx context.Context, after uint64, limit int, filter eve
 	return b, nil
 }
 
-// eventRow is one scanned row of the events table.
+// eventRow is one scanned row of the events table, whose columns come from
+// an outer join and may all be NULL (an answer without events).
 type eventRow struct {
-	position   int64
-	streamID   string
-	revision   int64
-	id         uuid.UUID
-	eventType  string
+	position   pgtype.Int8
+	streamID   pgtype.Text
+	revision   pgtype.Int8
+	id         pgtype.UUID
+	eventType  pgtype.Text
 	data       []byte
 	metadata   []byte
-	recordedAt time.Time
-
-	// The same columns where an outer join may yield NULL.
-	streamIDNull   pgtype.Text
-	revisionNull   pgtype.Int8
-	idNull         pgtype.UUID
-	typeNull       pgtype.Text
-	recordedAtNull pgtype.Timestamptz
+	recordedAt pgtype.Timestamptz
 }
 
-func (r *eventRow) fromNullable() {
-	r.streamID = r.streamIDNull.String
-	r.revision = r.revisionNull.Int64
-	r.id = uuid.UUID(r.idNull.Bytes)
-	r.eventType = r.typeNull.String
-	r.recordedAt = r.recordedAtNull.Time
+// dest lists the scan targets in eventColumns order.
+func (r *eventRow) dest() []any {
+	return []any{&r.position, &r.streamID, &r.revision, &r.id, &r.eventType, &r.data, &r.metadata, &r.recordedAt}
 }
 
 func (r *eventRow) recorded() (eventstore.RecordedEvent, error) {
 	var md eventstore.Metadata
 	if err := json.Unmarshal(r.metadata, &md); err != nil {
-		return eventstore.RecordedEvent{}, fmt.Errorf("metadata of event at position %d: %w", r.position, err)
+		return eventstore.RecordedEvent{}, fmt.Errorf("metadata of event at position %d: %w", r.position.Int64, err)
 	}
 	return eventstore.RecordedEvent{
-		ID:         r.id,
-		StreamID:   r.streamID,
-		Revision:   uint64(r.revision),
-		Position:   uint64(r.position),
-		Type:       r.eventType,
+		ID:         uuid.UUID(r.id.Bytes),
+		StreamID:   r.streamID.String,
+		Revision:   uint64(r.revision.Int64),
+		Position:   uint64(r.position.Int64),
+		Type:       r.eventType.String,
 		Data:       json.RawMessage(r.data),
 		Metadata:   md,
-		RecordedAt: r.recordedAt,
+		RecordedAt: r.recordedAt.Time,
 	}, nil
 }
 
