@@ -261,6 +261,9 @@ ORDER BY e.position`
 )
 
 // ReadAll reads up to limit events after position after that pass filter.
+// A committed event is never overtaken by a later-positioned one becoming
+// visible first, because appends are serialised (see the package comment);
+// so whatever one snapshot shows up to its head is final.
 func (s *Store) ReadAll(ctx context.Context, after uint64, limit int, filter eventstore.Filter) (eventstore.Batch, error) {
 	if limit < 1 {
 		return eventstore.Batch{}, domain.Errorf(domain.ErrValidation, "pgstore: read all: max %d must be at least 1", limit)
