@@ -159,6 +159,10 @@ type Store interface {
 	// ReadStream reads up to max events of a stream forward from revision from
 	// (inclusive). A stream with no events is ErrStreamNotFound.
 	ReadStream(ctx context.Context, stream string, from uint64, max int) ([]RecordedEvent, error)
+	// ReadStreamTail reads the last max events of a stream, in forward
+	// order: enough for an aggregate whose decisions need only its recent
+	// past (a listener's last plays). A stream with no events is ErrStreamNotFound.
+	ReadStreamTail(ctx context.Context, stream string, max int) ([]RecordedEvent, error)
 	// ReadAll reads up to max events of the global log after position after
 	// (exclusive) that pass filter. Checkpoint in the answer is how far the log
 	// was scanned. It never returns an event while an earlier-positioned event
