@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) eventstore.Store) {
 		{"IdempotentReappend", testIdempotentReappend},
 		{"EmptyAppendIsInvalid", testEmptyAppend},
 		{"ReadStreamPaging", testReadStreamPaging},
+		{"ReadStreamTail", testReadStreamTail},
 		{"ReadAllFilters", testReadAllFilters},
 		{"ReadAllCheckpoint", testReadAllCheckpoint},
 		{"Head", testHead},
