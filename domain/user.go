@@ -63,6 +63,8 @@ type User struct {
 	AvatarURL string
 	Role      Role
 	Deleted   bool
+	// Following is the set of followed artist ids (see follow.go).
+	Following map[string]bool
 
 	registered bool
 }
@@ -93,6 +95,8 @@ func (u *User) Apply(e Event) {
 		u.Role = e.Role
 	case UserDeleted:
 		u.Deleted = true
+	default:
+		u.applyFollow(e)
 	}
 }
 
