@@ -291,8 +291,15 @@ func findBinDir(override string) (string, error) {
 		}
 		return "", fmt.Errorf("%w (looked in %s)", ErrNotInstalled, override)
 	}
-	if p, err := exec.LookPath("initdb"); err == nil && has(filepath.Dir(p)) {
-		return filepath.Dir(p), nil
+	if p, err := exec.LookPath("initdb"); err == nil {
+		// A symlink on PATH (/usr/local/bin/initdb -> .../15/bin/initdb):
+		// use the real folder, where the matching postgres binary is.
+		if real, err := filepath.EvalSymlinks(p); err == nil && has(filepath.Dir(real)) {
+			return filepath.Dir(real), nil
+		}
+		if has(filepath.Dir(p)) {
+			return filepath.Dir(p), nil
+		}
 	}
 	// Debian and Ubuntu keep them off PATH, one folder per major version.
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
