@@ -1,0 +1,136 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hustmusik/backend/domain"
+	"github.com/hustmusik/backend/infra/eventstore"
+)
+
+// LibraryConfig tunes the library commands (follows and listens).
+type LibraryConfig struct {
+	// Now is the clock that stamps listens (default time.Now); tests move it.
+	Now func() time.Time
+	// ListenTail is how many of a listener's last events decide a new
+	// listen (default domain.ListeningTail).
+	ListenTail int
+}
+
+func (c *LibraryConfig) setDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.ListenTail == 0 {
+		c.ListenTail = domain.ListeningTail
+	}
+}
+
+// Validate reports every problem of the configuration at once.
+func (c LibraryConfig) Validate() error {
+	var errs []error
+	if c.ListenTail < 1 {
+		errs = append(errs, errors.New("library: ListenTail must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// Library handles a listener's own library: followed artists and listens.
+type Library struct {
+	cfg     LibraryConfig
+	users   *Repository[*domain.User]
+	artists *Repository[*domain.Artist]
+	songs   *Repository[*domain.Song]
+	listens *Repository[*domain.Listening]
+}
+
+// NewLibrary wires the library commands on the event store.
+func NewLibrary(cfg LibraryConfig, store eventstore.Store) (*Library, error) {
+	cfg.setDefaults()
+	var errs []error
+	if store == nil {
+		errs = append(errs, errors.New("library: an event store is required"))
+	}
+	errs = append(errs, cfg.Validate())
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Library{cfg: cfg,
+		users:   NewRepository(store, domain.UserStream, domain.NewUser),
+		artists: NewRepository(store, domain.ArtistStream, domain.NewArtist),
+		songs:   NewRepository(store, domain.SongStream, domain.NewSong),
+		listens: NewRepository(store, domain.ListensStream, domain.NewListening),
+	}, nil
+}
+
+func signedIn(by domain.Principal) error {
+	if by.Anonymous() {
+		return domain.Errorf(domain.ErrUnauthorized, "Authentication required")
+	}
+	return nil
+}
+
+// Follow adds an artist to the caller's followed artists. The artist must
+// exist (its aggregate says so, not a read model); following it again
+// appends nothing.
+func (h *Library) Follow(ctx context.Context, by domain.Principal, artistID string) (Written, error) {
+	if err := signedIn(by); err != nil {
+		return Written{}, err
+	}
+	artistID, err := domain.ParseID(artistID, "artist")
+	if err != nil {
+		return Written{}, err
+	}
+	artist, err := h.artists.Load(ctx, artistID)
+	if err != nil {
+		return Written{}, err
+	}
+	if !artist.Exists() {
+		return Written{}, domain.NotFound("Artist does not exist")
+	}
+	return h.users.Update(ctx, by.UserID, func(u *domain.User) error { return u.Follow(artistID) })
+}
+
+// Unfollow removes an artist from the caller's followed artists; it is
+// idempotent and does not ask whether the artist still exists (a deleted
+// artist's follows can always be dropped).
+func (h *Library) Unfollow(ctx context.Context, by domain.Principal, artistID string) (Written, error) {
+	if err := signedIn(by); err != nil {
+		return Written{}, err
+	}
+	artistID, err := domain.ParseID(artistID, "artist")
+	if err != nil {
+		return Written{}, err
+	}
+	return h.users.Update(ctx, by.UserID, func(u *domain.User) error { return u.Unfollow(artistID) })
+}
+
+// RecordListen records that the caller played a song now, on the stream
+// ListensStream(caller). A repeat of the same song within
+// domain.RepeatWindow records nothing (Written{} then). The decision reads
+// only the stream's tail, and the append expects that tail's revision, so
+// two identical listens racing each other yield exactly one event.
+func (h *Library) RecordListen(ctx context.Context, by domain.Principal, songID string) (Written, error) {
+	if err := signedIn(by); err != nil {
+		return Written{}, err
+	}
+	songID, err := domain.ParseID(songID, "song")
+	if err != nil {
+		return Written{}, err
+	}
+	song, err := h.songs.Load(ctx, songID)
+	if err != nil {
+		return Written{}, err
+	}
+	if !song.Exists() {
+		return Written{}, domain.NotFound("Song does not exist")
+	}
+	// The instant of the request, not of a retry: a retried append still
+	// reports when the user pressed play.
+	at := h.cfg.Now()
+	return h.listens.UpdateTail(ctx, by.UserID, h.cfg.ListenTail, func(l *domain.Listening) error {
+		_, err := l.Listen(songID, at)
+		return err
+	})
+}
