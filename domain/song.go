@@ -235,3 +235,39 @@ func parseSongFields(f SongFields) (songValues, error) {
 	}
 	return v, nil
 }
+
+// CheckNewSong validates an Add Song request before anything is loaded or
+// written, in the order the old backend reported problems: the title, then
+// the artists, then the other fields. It returns the parsed artist ids.
+func CheckNewSong(f SongFields, rawArtists *string) ([]string, error) {
+	if trimmed(f.Title) == "" {
+		return nil, Invalid("Payload must have field: title")
+	}
+	if rawArtists == nil {
+		return nil, Invalid("Invalid payload request: artists must be a string separated by ','")
+	}
+	ids, err := ParseArtistIDs(*rawArtists)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := parseSongFields(f); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// AuthorizeSongChange says whether by may add, change or delete a song whose
+// Primary artist is primary: that artist's manager, or an Admin. A song's
+// featured artists give their managers no say over it.
+func AuthorizeSongChange(primary *Artist, by Principal) error {
+	if by.IsAdmin() {
+		return nil
+	}
+	if !CanManageCatalog(by) {
+		return Forbidden("Only an Artist Manager or an Admin can change songs")
+	}
+	if primary == nil || !primary.ManagedBy(by) {
+		return Forbidden("Only the manager of the song's primary artist or an Admin can change it")
+	}
+	return nil
+}

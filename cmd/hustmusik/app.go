@@ -23,6 +23,7 @@ type app struct {
 	env      *env
 	tokens   *token.Issuer
 	identity *commands.Identity
+	catalog  *commands.Catalog
 	runtime  *projections.Runtime
 	server   *httpapi.Server
 	logger   *slog.Logger
@@ -30,7 +31,7 @@ type app struct {
 
 // allProjectors is every read model, by stable name.
 func allProjectors() []projections.Projector {
-	return []projections.Projector{projections.Users{}}
+	return []projections.Projector{projections.Users{}, projections.Catalog{}}
 }
 
 func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) (*app, error) {
@@ -51,6 +52,10 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
+	catalog, err := commands.NewCatalog(e.store)
+	if err != nil {
+		return nil, err
+	}
 	rt, err := projections.New(projections.Config{}, e.pool, e.store, logger)
 	if err != nil {
 		return nil, err
@@ -60,7 +65,7 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 			return nil, err
 		}
 	}
-	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, runtime: rt, logger: logger}
+	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, catalog: catalog, runtime: rt, logger: logger}
 	srv, err := httpapi.New(httpapi.Config{
 		Addr:               cfg.Addr,
 		PublicURL:          cfg.PublicURL,
@@ -83,6 +88,9 @@ func (a *app) handlers() handlers {
 	return handlers{
 		identity: commands.NewIdentityHTTP(a.identity, a.runtime),
 		users:    readapi.NewUsers(a.env.pool),
+		catalog:  commands.NewCatalogHTTP(a.catalog, a.runtime),
+		artists:  readapi.NewArtists(a.env.pool),
+		songs:    readapi.NewSongs(a.env.pool),
 	}
 }
 

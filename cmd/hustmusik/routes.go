@@ -11,6 +11,9 @@ import (
 type handlers struct {
 	identity *commands.IdentityHTTP
 	users    *readapi.Users
+	catalog  *commands.CatalogHTTP
+	artists  *readapi.Artists
+	songs    *readapi.Songs
 }
 
 // access says who may call a route; the middleware checks it before the
@@ -47,6 +50,22 @@ func (h handlers) table() []route {
 		{"GET", "/v1/user/:id", public, false, h.users.GetByID},
 		{"DELETE", "/v1/user/:id", signedIn, false, h.identity.DeleteUser},
 		{"POST", "/v1/user/:id/role", signedIn, false, h.identity.SetRole},
+
+		// Songs
+		{"GET", "/v1/song", public, false, h.songs.GetAll},
+		{"GET", "/v1/song/:id", public, false, h.songs.GetByID},
+		{"POST", "/v1/song", signedIn, false, h.catalog.AddSong},
+		{"POST", "/v1/song/:id", signedIn, false, h.catalog.UpdateSong},
+		{"DELETE", "/v1/song/:id", signedIn, false, h.catalog.DeleteSong},
+
+		// Artists
+		{"GET", "/v1/artist", public, false, h.artists.GetAll},
+		{"GET", "/v1/artist/:id", public, false, h.artists.GetByID},
+		{"GET", "/v1/artist/:id/songs", public, false, h.artists.GetSongs},
+		{"GET", "/v1/artist/:id/albums", public, false, h.artists.GetAlbums},
+		{"POST", "/v1/artist", signedIn, false, h.catalog.AddArtist},
+		{"POST", "/v1/artist/:id", signedIn, false, h.catalog.UpdateArtist},
+		{"DELETE", "/v1/artist/:id", signedIn, false, h.catalog.DeleteArtist},
 	}
 }
 
