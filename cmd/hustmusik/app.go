@@ -24,14 +24,16 @@ type app struct {
 	tokens   *token.Issuer
 	identity *commands.Identity
 	catalog  *commands.Catalog
-	runtime  *projections.Runtime
-	server   *httpapi.Server
-	logger   *slog.Logger
+	// collections are the playlist and album commands.
+	collections *commands.Collections
+	runtime     *projections.Runtime
+	server      *httpapi.Server
+	logger      *slog.Logger
 }
 
 // allProjectors is every read model, by stable name.
 func allProjectors() []projections.Projector {
-	return []projections.Projector{projections.Users{}, projections.Catalog{}}
+	return []projections.Projector{projections.Users{}, projections.Catalog{}, projections.Collections{}}
 }
 
 func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) (*app, error) {
@@ -56,6 +58,10 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
+	collections, err := commands.NewCollections(e.store)
+	if err != nil {
+		return nil, err
+	}
 	rt, err := projections.New(projections.Config{}, e.pool, e.store, logger)
 	if err != nil {
 		return nil, err
@@ -65,7 +71,7 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 			return nil, err
 		}
 	}
-	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, catalog: catalog, runtime: rt, logger: logger}
+	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, catalog: catalog, collections: collections, runtime: rt, logger: logger}
 	srv, err := httpapi.New(httpapi.Config{
 		Addr:               cfg.Addr,
 		PublicURL:          cfg.PublicURL,
@@ -85,12 +91,15 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 
 // handlers builds the HTTP handlers of every route.
 func (a *app) handlers() handlers {
+	collectionQueries := readapi.NewCollections(a.env.pool)
 	return handlers{
-		identity: commands.NewIdentityHTTP(a.identity, a.runtime),
-		users:    readapi.NewUsers(a.env.pool),
-		catalog:  commands.NewCatalogHTTP(a.catalog, a.runtime),
-		artists:  readapi.NewArtists(a.env.pool),
-		songs:    readapi.NewSongs(a.env.pool),
+		collections:      collectionQueries,
+		collectionWrites: commands.NewCollectionsHTTP(a.collections, a.runtime, collectionQueries),
+		identity:         commands.NewIdentityHTTP(a.identity, a.runtime),
+		users:            readapi.NewUsers(a.env.pool),
+		catalog:          commands.NewCatalogHTTP(a.catalog, a.runtime),
+		artists:          readapi.NewArtists(a.env.pool),
+		songs:            readapi.NewSongs(a.env.pool),
 	}
 }
 

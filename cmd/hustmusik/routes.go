@@ -9,11 +9,13 @@ import (
 )
 
 type handlers struct {
-	identity *commands.IdentityHTTP
-	users    *readapi.Users
-	catalog  *commands.CatalogHTTP
-	artists  *readapi.Artists
-	songs    *readapi.Songs
+	collections      *readapi.Collections
+	collectionWrites *commands.CollectionsHTTP
+	identity         *commands.IdentityHTTP
+	users            *readapi.Users
+	catalog          *commands.CatalogHTTP
+	artists          *readapi.Artists
+	songs            *readapi.Songs
 }
 
 // access says who may call a route; the middleware checks it before the
@@ -46,6 +48,7 @@ func (h handlers) table() []route {
 		// Users
 		{"GET", "/v1/user", public, false, h.users.GetAll},
 		{"GET", "/v1/user/me", signedIn, false, h.users.GetMe},
+		{"GET", "/v1/user/me/playlists", signedIn, false, h.collections.GetMine},
 		{"POST", "/v1/user/me", signedIn, false, h.identity.UpdateMe},
 		{"GET", "/v1/user/:id", public, false, h.users.GetByID},
 		{"DELETE", "/v1/user/:id", signedIn, false, h.identity.DeleteUser},
@@ -66,6 +69,17 @@ func (h handlers) table() []route {
 		{"POST", "/v1/artist", signedIn, false, h.catalog.AddArtist},
 		{"POST", "/v1/artist/:id", signedIn, false, h.catalog.UpdateArtist},
 		{"DELETE", "/v1/artist/:id", signedIn, false, h.catalog.DeleteArtist},
+
+		// Collections: playlists and albums are static siblings of :id.
+		{"GET", "/v1/collection", public, false, h.collections.GetAll},
+		{"GET", "/v1/collection/playlists", public, false, h.collections.GetPlaylists},
+		{"GET", "/v1/collection/albums", public, false, h.collections.GetAlbums},
+		{"GET", "/v1/collection/:id", public, false, h.collections.GetByID},
+		{"POST", "/v1/collection", signedIn, false, h.collectionWrites.Create},
+		{"POST", "/v1/collection/:id", signedIn, false, h.collectionWrites.Update},
+		{"DELETE", "/v1/collection/:id", signedIn, false, h.collectionWrites.Delete},
+		{"POST", "/v1/collection/:id/songs/:songid", signedIn, false, h.collectionWrites.AddSong},
+		{"DELETE", "/v1/collection/:id/songs/:songid", signedIn, false, h.collectionWrites.RemoveSong},
 	}
 }
 
