@@ -26,14 +26,17 @@ type app struct {
 	catalog  *commands.Catalog
 	// collections are the playlist and album commands.
 	collections *commands.Collections
-	runtime     *projections.Runtime
-	server      *httpapi.Server
-	logger      *slog.Logger
+	// library is a listener's follows and listens.
+	library *commands.Library
+	runtime *projections.Runtime
+	server  *httpapi.Server
+	logger  *slog.Logger
 }
 
 // allProjectors is every read model, by stable name.
 func allProjectors() []projections.Projector {
-	return []projections.Projector{projections.Users{}, projections.Catalog{}, projections.Collections{}}
+	return []projections.Projector{projections.Users{}, projections.Catalog{}, projections.Collections{},
+		projections.Follows{}, projections.History{}}
 }
 
 func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) (*app, error) {
@@ -62,6 +65,10 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
+	library, err := commands.NewLibrary(commands.LibraryConfig{}, e.store)
+	if err != nil {
+		return nil, err
+	}
 	rt, err := projections.New(projections.Config{}, e.pool, e.store, logger)
 	if err != nil {
 		return nil, err
@@ -71,7 +78,7 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 			return nil, err
 		}
 	}
-	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, catalog: catalog, collections: collections, runtime: rt, logger: logger}
+	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, catalog: catalog, collections: collections, library: library, runtime: rt, logger: logger}
 	srv, err := httpapi.New(httpapi.Config{
 		Addr:               cfg.Addr,
 		PublicURL:          cfg.PublicURL,
@@ -100,6 +107,8 @@ func (a *app) handlers() handlers {
 		catalog:          commands.NewCatalogHTTP(a.catalog, a.runtime),
 		artists:          readapi.NewArtists(a.env.pool),
 		songs:            readapi.NewSongs(a.env.pool),
+		library:          commands.NewLibraryHTTP(a.library, a.runtime),
+		libraryReads:     readapi.NewLibrary(a.env.pool),
 	}
 }
 

@@ -16,6 +16,8 @@ type handlers struct {
 	catalog          *commands.CatalogHTTP
 	artists          *readapi.Artists
 	songs            *readapi.Songs
+	library          *commands.LibraryHTTP
+	libraryReads     *readapi.Library
 }
 
 // access says who may call a route; the middleware checks it before the
@@ -50,6 +52,11 @@ func (h handlers) table() []route {
 		{"GET", "/v1/user/me", signedIn, false, h.users.GetMe},
 		{"GET", "/v1/user/me/playlists", signedIn, false, h.collections.GetMine},
 		{"POST", "/v1/user/me", signedIn, false, h.identity.UpdateMe},
+		{"GET", "/v1/user/me/history", signedIn, false, h.libraryReads.GetHistory},
+		{"POST", "/v1/user/me/history/:songid", signedIn, false, h.library.RecordListen},
+		{"GET", "/v1/user/me/following", signedIn, false, h.libraryReads.GetFollowing},
+		{"POST", "/v1/user/me/following/:artistid", signedIn, false, h.library.Follow},
+		{"DELETE", "/v1/user/me/following/:artistid", signedIn, false, h.library.Unfollow},
 		{"GET", "/v1/user/:id", public, false, h.users.GetByID},
 		{"DELETE", "/v1/user/:id", signedIn, false, h.identity.DeleteUser},
 		{"POST", "/v1/user/:id/role", signedIn, false, h.identity.SetRole},
