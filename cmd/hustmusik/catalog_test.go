@@ -472,3 +472,70 @@ func TestCatalogAdminAddsSongsForAnyArtist(t *testing.T) {
 		t.Fatalf("content type %q", r.header.Get("Content-Type"))
 	}
 }
+
+func TestCatalogAlbumsOfSongsAndArtists(t *testing.T) {
+	c := newCatalogCast(t)
+	api := c.api
+	a := c.addArtist(c.mgr1, map[string]any{"name": "Hồ Ngọc Hà"})["id"].(string)
+	b := c.addArtist(c.mgr2, map[string]any{"name": "Noo Phước Thịnh"})["id"].(string)
+	s1 := c.addSong(c.mgr1, map[string]any{"title": "Cả Một Trời Thương Nhớ", "artists": a + "," + b})["id"].(string)
+	s2 := c.addSong(c.mgr1, map[string]any{"title": "Em Muốn Anh Đưa Em Về", "artists": a})["id"].(string)
+
+	collection := func(by account, body map[string]any, songs ...string) string {
+		t.Helper()
+		id := dataObject(t, api.expect(api.do("POST", "/v1/collection", by.access, body), 200))["id"].(string)
+		for _, s := range songs {
+			api.expect(api.do("POST", "/v1/collection/"+id+"/songs/"+s, by.access, nil), 204)
+		}
+		return id
+	}
+	album := collection(c.mgr1, map[string]any{"title": "Love Songs", "type": "Album", "visibility": "Public",
+		"thumbnailurl": "https://img/love.png"}, s1)
+	ep := collection(c.mgr1, map[string]any{"title": "Về", "type": "ep", "visibility": "public"}, s2)
+	collection(c.mgr1, map[string]any{"title": "Secret", "type": "Album", "visibility": "Private"}, s1, s2)
+	collection(c.user, map[string]any{"title": "My mix", "type": "Playlist", "visibility": "Public"}, s1, s2)
+	collection(c.mgr1, map[string]any{"title": "Empty single", "type": "Single", "visibility": "Public"})
+
+	// A song's public Albums, EPs and Singles.
+	got := api.expect(api.do("GET", "/v1/song/"+s1, "", nil), 200).json(t)
+	albums := objects(t, got["albums"])
+	if len(albums) != 1 {
+		t.Fatalf("albums of s1: %v", albums)
+	}
+	hasKeys(t, albums[0], "album")
+	inner := albums[0]["album"].(map[string]any)
+	hasKeys(t, inner, "id", "title", "type", "thumbnailurl")
+	fields(t, inner, map[string]any{"id": album, "title": "Love Songs", "type": "Album", "thumbnailurl": "https://img/love.png"})
+
+	// An artist's albums: those holding a song that credits the artist, newest first.
+	count, items := list(t, api.expect(api.do("GET", "/v1/artist/"+a+"/albums", "", nil), 200))
+	if count != 2 || len(items) != 2 || items[0]["id"] != ep || items[1]["id"] != album {
+		t.Fatalf("albums of a: %d %v", count, items)
+	}
+	for _, it := range items {
+		hasKeys(t, it, "id", "title", "thumbnailurl", "created_at", "type")
+		if ts, _ := it["created_at"].(string); !strings.HasPrefix(ts, "20") || !strings.Contains(ts, "T") {
+			t.Fatalf("created_at %v", it["created_at"])
+		}
+	}
+	fields(t, items[0], map[string]any{"title": "Về", "type": "EP", "thumbnailurl": ""})
+	count, items = list(t, api.expect(api.do("GET", "/v1/artist/"+a+"/albums?limit=1&page=2", "", nil), 200))
+	if count != 2 || len(items) != 1 || items[0]["id"] != album {
+		t.Fatalf("page 2 of a's albums: %d %v", count, items)
+	}
+	count, items = list(t, api.expect(api.do("GET", "/v1/artist/"+b+"/albums", "", nil), 200))
+	if count != 1 || items[0]["id"] != album {
+		t.Fatalf("albums of featured b: %d %v", count, items)
+	}
+	c.expectError(api.do("GET", "/v1/artist/"+unknownID+"/albums", "", nil), 404, "Artist does not exist")
+	api.expect(api.do("GET", "/v1/artist/x/albums", "", nil), 400)
+
+	// A deleted song leaves the albums of its artists.
+	api.expect(api.do("DELETE", "/v1/song/"+s1, c.mgr1.access, nil), 204)
+	if count, _ := list(t, api.expect(api.do("GET", "/v1/artist/"+b+"/albums", "", nil), 200)); count != 0 {
+		t.Fatalf("b still has %d albums", count)
+	}
+	if count, _ := list(t, api.expect(api.do("GET", "/v1/artist/"+a+"/albums", "", nil), 200)); count != 1 {
+		t.Fatalf("a has %d albums", count)
+	}
+}
