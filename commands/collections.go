@@ -69,7 +69,9 @@ func (h *Collections) Delete(ctx context.Context, by domain.Principal, id string
 
 // AddSong appends a song to a collection. The permission check comes first,
 // so a stranger learns nothing about which songs exist; then the Song
-// aggregate says whether the song exists. Concurrent adds all land:
+// aggregate says whether the song exists (a deleted song stays in the
+// Collection aggregate, which is not told, so this comes before the "already
+// there" no-op: adding a deleted song is a 404). Concurrent adds all land:
 // Repository.Update retries on a revision conflict.
 func (h *Collections) AddSong(ctx context.Context, by domain.Principal, id, songID string) (Written, error) {
 	c, err := h.collections.Load(ctx, id)
@@ -78,9 +80,6 @@ func (h *Collections) AddSong(ctx context.Context, by domain.Principal, id, song
 	}
 	if err := c.CheckChange(by); err != nil {
 		return Written{}, err
-	}
-	if c.Has(songID) {
-		return Written{}, nil // already there: nothing to check or append
 	}
 	s, err := h.songs.Load(ctx, songID)
 	if err != nil {
