@@ -23,8 +23,8 @@ type ArtistIDName struct {
 // SongListArtist is a credited artist in Get All Songs: both the flat and
 // the nested form, since the frontend reads either.
 type SongListArtist struct {
-	ID     string    `json:"id"`
-	Name   string    `json:"name"`
+	ID     string       `json:"id"`
+	Name   string       `json:"name"`
 	Artist ArtistIDName `json:"artist"`
 }
 
