@@ -25,6 +25,7 @@ Usage:
   hustmusik projections status                    position, lag and parked events of each projector
   hustmusik projections rebuild NAME|all          replay a read model from the log
   hustmusik config                                print the configuration (secrets masked)
+  hustmusik seed                                  add a demo catalog (idempotent: a second run adds nothing)
 
 Every command reads the same environment as serve (see docs/configuration.md).
 Without DATABASE_URL it uses the private PostgreSQL cluster under HUSTMUSIK_DATA_DIR,
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return userCmd(ctx, cfg, logger, args, stdout)
 	case "projections":
 		return projectionsCmd(ctx, cfg, logger, args, stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, cfg, logger, stdout, stderr)
 	case "config":
 		fmt.Fprint(stdout, cfg.String())
 		return nil
