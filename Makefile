@@ -11,6 +11,7 @@ all: build
 
 deps:
 	@scripts/ensure-postgres.sh
+	@GO=$(GO) scripts/ensure-versitygw.sh
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hustmusik
