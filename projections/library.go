@@ -43,8 +43,8 @@ func (Follows) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Recorde
 		case domain.ArtistFollowed:
 			// The aggregate never records a second follow; DO NOTHING keeps
 			// the first instant should a log ever hold one.
-			b.Queue(`INSERT INTO follows (user_id, artist_id, followed_at) VALUES ($1, $2, $3)
-				ON CONFLICT (user_id, artist_id) DO NOTHING`, e.UserID, e.ArtistID, rec.RecordedAt)
+			b.Queue(`INSERT INTO follows (user_id, artist_id, followed_at, position) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (user_id, artist_id) DO NOTHING`, e.UserID, e.ArtistID, rec.RecordedAt, rec.Position)
 		case domain.ArtistUnfollowed:
 			b.Queue(`DELETE FROM follows WHERE user_id = $1 AND artist_id = $2`, e.UserID, e.ArtistID)
 		case domain.ArtistDeleted:

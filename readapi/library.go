@@ -76,7 +76,7 @@ func NewLibrary(pool *pgxpool.Pool) *Library { return &Library{pool: pool} }
 func (q *Library) Following(ctx context.Context, userID string) ([]FollowedArtist, error) {
 	rows, err := q.pool.Query(ctx, `SELECT a.id::text, a.name, a.avatarurl
 		FROM follows f JOIN artists a ON a.id = f.artist_id
-		WHERE f.user_id = $1 ORDER BY f.followed_at DESC, f.artist_id DESC`, userID)
+		WHERE f.user_id = $1 ORDER BY f.position DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list followed artists: %w", err)
 	}

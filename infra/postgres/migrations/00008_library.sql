@@ -8,9 +8,11 @@ CREATE TABLE follows (
     user_id     uuid NOT NULL,
     artist_id   uuid NOT NULL,
     followed_at timestamptz NOT NULL,
+    -- the follow's global log position: "newest first" without ties
+    position    bigint NOT NULL,
     PRIMARY KEY (user_id, artist_id)
 );
-CREATE INDEX follows_user_idx ON follows (user_id, followed_at DESC, artist_id);
+CREATE INDEX follows_user_idx ON follows (user_id, position DESC);
 CREATE INDEX follows_artist_idx ON follows (artist_id);
 
 -- One row per (user, song): the latest listen of the song and how many
