@@ -43,8 +43,14 @@ func (rt *Runtime) lock(r *runner) eventbus.LockFunc {
 			cancel()
 			<-watched
 			r.setKick(nil)
-			// Closing the session releases the lock, even if unlocking by
-			// hand would fail on a broken connection.
+			// Unlock explicitly: the server releases a closed session's
+			// locks only when its backend has exited, a moment after Close
+			// returns, and a replay started right after stopping would find
+			// the lock still taken. Closing the session releases it anyway
+			// if unlocking fails on a broken connection.
+			unlockCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+			_, _ = conn.Exec(unlockCtx, `SELECT pg_advisory_unlock($1)`, r.lockKey)
+			stop()
 			closeConn(conn)
 		}
 		return held, release, nil

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,8 @@ type testAPI struct {
 	url string
 	app *app
 	cfg config.Config
+	// stopProjections stops the projection runtime (reads keep working).
+	stopProjections func()
 }
 
 // fastPasswords keeps argon2id but with test-sized memory, so that the
@@ -59,13 +62,14 @@ func newTestAPI(t *testing.T, env map[string]string) *testAPI {
 		a.runtime.Run(ctx)
 	}()
 	srv := httptest.NewServer(a.server.Handler())
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(func() {
 		srv.Close()
-		cancel()
-		<-done
+		stop()
 		e.Close()
 	})
-	return &testAPI{t: t, url: srv.URL, app: a, cfg: cfg}
+	return &testAPI{t: t, url: srv.URL, app: a, cfg: cfg, stopProjections: stop}
 }
 
 type answer struct {
