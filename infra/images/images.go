@@ -27,7 +27,7 @@ const MaxSize = 10 << 20
 
 // The client messages of a refused image (API.md: a bad file is a 400).
 const (
-	msgType    = "File must be a png, jpg, jpeg, gif, avif or webp image"
+	msgType     = "File must be a png, jpg, jpeg, gif, avif or webp image"
 	msgTooLarge = "Image must be at most 10 MB"
 )
 
