@@ -77,11 +77,17 @@ func songOf(s *domain.Song, artists []*domain.Artist) SongView {
 
 // AddArtist puts a new artist in the catalog, managed by the caller.
 func (h *Catalog) AddArtist(ctx context.Context, by domain.Principal, f domain.ArtistFields) (ArtistView, Written, error) {
+	return h.addArtist(ctx, by, uuid.NewString(), f)
+}
+
+// addArtist is AddArtist with the new artist's id chosen by the caller (the
+// seed derives ids from names so that a second run adds nothing).
+func (h *Catalog) addArtist(ctx context.Context, by domain.Principal, id string, f domain.ArtistFields) (ArtistView, Written, error) {
 	if !domain.CanManageCatalog(by) {
 		return ArtistView{}, Written{}, domain.Forbidden("Only an Artist Manager or an Admin can add artists")
 	}
 	var view ArtistView
-	w, err := h.artists.Update(ctx, uuid.NewString(), func(a *domain.Artist) error {
+	w, err := h.artists.Update(ctx, id, func(a *domain.Artist) error {
 		if err := a.Add(f, by); err != nil {
 			return err
 		}
@@ -148,6 +154,13 @@ func (h *Catalog) DeleteArtist(ctx context.Context, by domain.Principal, id stri
 // `artists` field (nil when absent): the first is the Primary artist, whose
 // manager (or an Admin) may add it.
 func (h *Catalog) AddSong(ctx context.Context, by domain.Principal, f domain.SongFields, rawArtists *string) (SongView, Written, error) {
+	return h.addSong(ctx, by, uuid.NewString(), f, rawArtists)
+}
+
+// addSong is AddSong with the new song's id chosen by the caller. Crediting
+// is idempotent, so a second call for a song whose credits were written but
+// whose SongAdded was not finishes the song.
+func (h *Catalog) addSong(ctx context.Context, by domain.Principal, songID string, f domain.SongFields, rawArtists *string) (SongView, Written, error) {
 	if !domain.CanManageCatalog(by) {
 		return SongView{}, Written{}, domain.Forbidden("Only an Artist Manager or an Admin can add songs")
 	}
@@ -162,7 +175,6 @@ func (h *Catalog) AddSong(ctx context.Context, by domain.Principal, f domain.Son
 	if err := domain.AuthorizeSongChange(artists[0], by); err != nil {
 		return SongView{}, Written{}, err
 	}
-	songID := uuid.NewString()
 	// Credit first: an artist deleted meanwhile refuses the credit (404), and
 	// an artist delete racing with us meets our credit on its stream.
 	var w Written

@@ -31,6 +31,11 @@ func NewCollections(store eventstore.Store) (*Collections, error) {
 
 // Create makes a collection owned by the caller and returns its state.
 func (h *Collections) Create(ctx context.Context, by domain.Principal, f domain.CollectionFields) (*domain.Collection, Written, error) {
+	return h.create(ctx, by, uuid.NewString(), f)
+}
+
+// create is Create with the new collection's id chosen by the caller.
+func (h *Collections) create(ctx context.Context, by domain.Principal, id string, f domain.CollectionFields) (*domain.Collection, Written, error) {
 	// Validate and check the role before anything is read.
 	if err := domain.NewCollection(uuid.Nil.String()).Create(f, by); err != nil {
 		return nil, Written{}, err
@@ -45,7 +50,7 @@ func (h *Collections) Create(ctx context.Context, by domain.Principal, f domain.
 		return nil, Written{}, domain.Errorf(domain.ErrUnauthorized, "User does not exist")
 	}
 	var state *domain.Collection
-	w, err := h.collections.Update(ctx, uuid.NewString(), func(c *domain.Collection) error {
+	w, err := h.collections.Update(ctx, id, func(c *domain.Collection) error {
 		state = c
 		return c.Create(f, by)
 	})
