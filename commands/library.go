@@ -43,6 +43,7 @@ type Library struct {
 	artists *Repository[*domain.Artist]
 	songs   *Repository[*domain.Song]
 	listens *Repository[*domain.Listening]
+	store   eventstore.Store
 }
 
 // NewLibrary wires the library commands on the event store.
@@ -61,6 +62,7 @@ func NewLibrary(cfg LibraryConfig, store eventstore.Store) (*Library, error) {
 		artists: NewRepository(store, domain.ArtistStream, domain.NewArtist),
 		songs:   NewRepository(store, domain.SongStream, domain.NewSong),
 		listens: NewRepository(store, domain.ListensStream, domain.NewListening),
+		store:   store,
 	}, nil
 }
 
@@ -126,6 +128,12 @@ func (h *Library) RecordListen(ctx context.Context, by domain.Principal, songID 
 	if !song.Exists() {
 		return Written{}, domain.NotFound("Song does not exist")
 	}
+	// An access token outlives a deleted account by up to its lifetime; a
+	// deleted user's listens would bring their history back. UserDeleted is
+	// always a user stream's last event, so its tail alone tells.
+	if err := h.accountOpen(ctx, by.UserID); err != nil {
+		return Written{}, err
+	}
 	// The instant of the request, not of a retry: a retried append still
 	// reports when the user pressed play.
 	at := h.cfg.Now()
@@ -133,4 +141,13 @@ func (h *Library) RecordListen(ctx context.Context, by domain.Principal, songID 
 		_, err := l.Listen(songID, at)
 		return err
 	})
+}
+
+// accountOpen fails with 401 when the caller's account is gone.
+func (h *Library) accountOpen(ctx context.Context, userID string) error {
+	tail, err := h.store.ReadStreamTail(ctx, domain.UserStream(userID), 1)
+	if errors.Is(err, eventstore.ErrStreamNotFound) || err == nil && tail[0].Type == (domain.UserDeleted{}).EventType() {
+		return domain.Errorf(domain.ErrUnauthorized, "User does not exist")
+	}
+	return err
 }

@@ -383,4 +383,9 @@ func TestLibraryHistoryForgetsDeletedSongsAndUsers(t *testing.T) {
 	if rowsOf("listen_history") != 0 || rowsOf("follows") != 0 {
 		t.Fatalf("a deleted user's rows stayed: %d history, %d follows", rowsOf("listen_history"), rowsOf("follows"))
 	}
+	// Their still-valid access token cannot bring the history back.
+	api.expect(api.do("POST", "/v1/user/me/history/"+dau, tok, nil), 401)
+	if rowsOf("listen_history") != 0 {
+		t.Fatal("a deleted user's listen was recorded")
+	}
 }
