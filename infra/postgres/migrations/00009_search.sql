@@ -67,6 +67,14 @@ CREATE TABLE search_users (
     sort_key  text NOT NULL DEFAULT ''
 );
 
+-- Every folded word ever indexed, of any kind. A one-typo search first
+-- looks its edit variants up here (a few hundred primary-key probes), so the
+-- document query carries only the few variants that exist. Words of deleted
+-- documents may linger: they widen that list, never the results.
+CREATE TABLE search_vocabulary (
+    word text COLLATE "C" PRIMARY KEY
+);
+
 -- Trigram indexes serve the word-prefix LIKEs, array indexes the whole-word
 -- and one-typo lookups; tombstones are left out of both.
 CREATE INDEX search_songs_folded_trgm ON search_songs USING gin (folded gin_trgm_ops) WHERE NOT deleted;
@@ -79,6 +87,7 @@ CREATE INDEX search_users_folded_trgm ON search_users USING gin (folded gin_trgm
 CREATE INDEX search_users_words ON search_users USING gin (words) WHERE NOT deleted;
 
 -- +goose Down
+DROP TABLE search_vocabulary;
 DROP TABLE search_users;
 DROP TABLE search_collections;
 DROP TABLE search_artists;

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -69,6 +71,7 @@ func (x *Index) Apply(ctx context.Context, changes []search.Change) error {
 // unless every change is valid.
 func (x *Index) ApplyTx(ctx context.Context, tx pgx.Tx, changes []search.Change) error {
 	batch := &pgx.Batch{}
+	vocabulary := map[string]bool{}
 	for _, c := range changes {
 		c, err := c.Canonical()
 		if err != nil {
@@ -84,6 +87,13 @@ func (x *Index) ApplyTx(ctx context.Context, tx pgx.Tx, changes []search.Change)
 			return err
 		}
 		batch.Queue(t.upsertSQL, append([]any{c.ID, int64(c.Version)}, row...)...)
+		for _, w := range row[len(row)-len(textColumns)+1].([]string) { // the folded words
+			vocabulary[w] = true
+		}
+	}
+	if len(vocabulary) > 0 {
+		words := slices.Sorted(maps.Keys(vocabulary)) // sorted: concurrent writers lock in one order
+		batch.Queue(`INSERT INTO search_vocabulary (word) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, words)
 	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("pgsearch: apply %d changes: %w", len(changes), err)
@@ -98,7 +108,7 @@ func (x *Index) Reset(ctx context.Context) error {
 
 // ResetTx is Reset in the caller's transaction (nil: its own).
 func (x *Index) ResetTx(ctx context.Context, tx pgx.Tx) error {
-	const q = `TRUNCATE search_songs, search_artists, search_collections, search_users`
+	const q = `TRUNCATE search_songs, search_artists, search_collections, search_users, search_vocabulary`
 	var err error
 	if tx != nil {
 		_, err = tx.Exec(ctx, q)
@@ -196,7 +206,11 @@ func (x *Index) find(ctx context.Context, t *table, q search.Query, filter strin
 	if size == 0 || len(q.Words) == 0 {
 		return nil
 	}
-	sql, named := buildQuery(t, q, filter, args, offset, size)
+	typos, err := x.typos(ctx, q)
+	if err != nil {
+		return fmt.Errorf("pgsearch: search %s: %w", t.name, err)
+	}
+	sql, named := buildQuery(t, q, typos, filter, args, offset, size)
 	rows, err := x.pool.Query(ctx, sql, named)
 	if err != nil {
 		return fmt.Errorf("pgsearch: search %s: %w", t.name, err)
@@ -213,10 +227,46 @@ func (x *Index) find(ctx context.Context, t *table, q search.Query, filter strin
 	return nil
 }
 
+// typos returns, for each word of q long enough to forgive a typo, the
+// indexed words within one edit of it (nil for the others).
+func (x *Index) typos(ctx context.Context, q search.Query) ([][]string, error) {
+	out := make([][]string, len(q.Words))
+	var all []string
+	owners := map[string][]int{}
+	for i, w := range q.Words {
+		if !q.Fuzzy(i) {
+			continue
+		}
+		for _, v := range OneEdit(w) {
+			if owners[v] == nil {
+				all = append(all, v)
+			}
+			owners[v] = append(owners[v], i)
+		}
+	}
+	if len(all) == 0 {
+		return out, nil
+	}
+	rows, err := x.pool.Query(ctx, `SELECT word FROM search_vocabulary WHERE word = ANY($1::text[])`, all)
+	if err != nil {
+		return nil, err
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range found {
+		for _, i := range owners[w] {
+			out[i] = append(out[i], w)
+		}
+	}
+	return out, nil
+}
+
 // buildQuery writes the search SQL: every query word must match a document
 // word by prefix (or, for long words, within one edit); the score adds the
 // search package's points per word, and ties go to popularity, sort key, id.
-func buildQuery(t *table, q search.Query, filter string, args pgx.NamedArgs, offset, size int) (string, pgx.NamedArgs) {
+func buildQuery(t *table, q search.Query, typos [][]string, filter string, args pgx.NamedArgs, offset, size int) (string, pgx.NamedArgs) {
 	named := pgx.NamedArgs{"offset": offset, "size": size}
 	for k, v := range args {
 		named[k] = v
@@ -230,8 +280,8 @@ func buildQuery(t *table, q search.Query, filter string, args pgx.NamedArgs, off
 		s := fmt.Sprintf("CASE WHEN raw_words @> ARRAY[@%s]::text[] THEN %d ELSE 0 END + CASE WHEN words @> ARRAY[@%s]::text[] THEN %d ELSE 0 END + CASE WHEN folded LIKE @%s THEN %d ELSE 0 END",
 			raw, search.ScoreExact, word, search.ScoreWord, like, search.ScorePrefix)
 		cond := fmt.Sprintf("folded LIKE @%s", like)
-		if q.Fuzzy(i) {
-			named[variants] = OneEdit(w)
+		if len(typos[i]) > 0 {
+			named[variants] = typos[i]
 			s += fmt.Sprintf(" + CASE WHEN words && @%s::text[] THEN %d ELSE 0 END", variants, search.ScoreFuzzy)
 			cond = fmt.Sprintf("(%s OR words && @%s::text[])", cond, variants)
 		}

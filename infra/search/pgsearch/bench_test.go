@@ -1,0 +1,97 @@
+package pgsearch
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hustmusik/backend/infra/pgtest"
+	"github.com/hustmusik/backend/infra/search"
+	"github.com/hustmusik/backend/infra/search/searchtest"
+)
+
+// vocabulary of generated titles: common words of Vietnamese song titles.
+var vocabulary = strings.Fields(`anh em yêu thương nhớ người tình mưa nắng gió mây trời đất biển sông
+núi hoa lá xuân hạ thu đông đêm ngày sáng chiều hôm qua mai nay mãi còn đâu về đi đến xa gần
+chờ đợi hẹn ước mơ giấc buồn vui khóc cười nụ hôn tay môi mắt tim lòng đời phố phường quê hương
+mẹ cha con bạn bè cô gái chàng trai một hai ba bốn năm trăm nghìn triệu lần nữa thôi rồi đừng
+không có là của cho với trong ngoài trên dưới bên nhau cùng riêng đơn côi lạc trôi bạc phận bác sĩ
+hồng xanh đỏ tím vàng trắng đen ánh sao trăng đường làng tàu ga chuyến cuối đầu tiên hãy trao nơi này`)
+
+func generatedTitle(r *rand.Rand) string {
+	n := 2 + r.IntN(5)
+	words := make([]string, n)
+	for i := range words {
+		w := vocabulary[r.IntN(len(vocabulary))]
+		if i == 0 {
+			r := []rune(w)
+			w = strings.ToUpper(string(r[:1])) + string(r[1:])
+		}
+		words[i] = w
+	}
+	return strings.Join(words, " ")
+}
+
+// BenchmarkSongsSearch searches 100,000 generated Vietnamese titles with the
+// queries people type (folded, with diacritics, half-typed, with a typo) and
+// reports p50 and p99 latency per search.
+func BenchmarkSongsSearch(b *testing.B) {
+	const catalog = 100_000
+	ctx := context.Background()
+	pool := pgtest.New(b)
+	x, err := New(Config{Pool: pool}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	changes := make([]search.Change, 0, 2000)
+	for i := range catalog {
+		changes = append(changes, search.UpsertSong(search.SongDoc{
+			ID: searchtest.ID(fmt.Sprint("bench:", i)), Title: generatedTitle(r), Views: r.Int64N(1_000_000),
+		}, uint64(i+1)))
+		if len(changes) == cap(changes) || i == catalog-1 {
+			if err := x.Apply(ctx, changes); err != nil {
+				b.Fatal(err)
+			}
+			changes = changes[:0]
+		}
+	}
+	if _, err := pool.Exec(ctx, "VACUUM ANALYZE search_songs"); err != nil {
+		b.Fatal(err)
+	}
+	terms := []string{"son tung", "anh", "em yeu", "yêu", "nguoi tinh", "chun", "lac troi", "bạc phận",
+		"thuongg", "mua xuan", "noi nay co", "d", "hãy trao cho", "giac mo", "tinh yeu", "xa"}
+	queries := make([]search.Query, len(terms))
+	for i, t := range terms {
+		if queries[i], err = search.ParseQuery(t); err != nil {
+			b.Fatal(err)
+		}
+	}
+	durations := make([]time.Duration, 0, b.N)
+	worst := make([]time.Duration, len(queries))
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		if _, err := x.Songs(ctx, queries[i%len(queries)], 1, 20); err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(start)
+		durations = append(durations, d)
+		worst[i%len(queries)] = max(worst[i%len(queries)], d)
+	}
+	b.StopTimer()
+	var report strings.Builder
+	for i, t := range terms {
+		fmt.Fprintf(&report, "\n%-14q slowest %v", t, worst[i])
+	}
+	b.Log(report.String())
+	slices.Sort(durations)
+	if len(durations) > 0 {
+		b.ReportMetric(float64(durations[len(durations)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(durations[len(durations)*99/100].Microseconds())/1000, "p99-ms")
+	}
+}
