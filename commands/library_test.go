@@ -45,6 +45,31 @@ func listens(t *testing.T, store eventstore.Store, userID string) []eventstore.R
 	return events
 }
 
+// newListener registers an account: listens of unknown or deleted accounts
+// are refused.
+func newListener(t *testing.T, store eventstore.Store) domain.Principal {
+	t.Helper()
+	id := uuid.NewString()
+	if _, err := NewRepository(store, domain.UserStream, domain.NewUser).Update(context.Background(), id,
+		func(u *domain.User) error { return u.Register("Lan", "", "", domain.RoleUser, "password") }); err != nil {
+		t.Fatal(err)
+	}
+	return domain.Principal{UserID: id, Role: domain.RoleUser}
+}
+
+func TestRecordListenRefusesUnknownAccounts(t *testing.T) {
+	store := newStore(t)
+	lib, err := NewLibrary(LibraryConfig{}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	song := newSong(t, store)
+	_, err = lib.RecordListen(context.Background(), domain.Principal{UserID: uuid.NewString(), Role: domain.RoleUser}, song)
+	if !errors.Is(err, domain.ErrUnauthorized) {
+		t.Fatalf("listen of an unknown account: %v, want unauthorized", err)
+	}
+}
+
 func TestRecordListenConcurrentRepeatsYieldOneEvent(t *testing.T) {
 	ctx := context.Background()
 	store := newStore(t)
@@ -53,7 +78,7 @@ func TestRecordListenConcurrentRepeatsYieldOneEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	song := newSong(t, store)
-	user := domain.Principal{UserID: uuid.NewString(), Role: domain.RoleUser}
+	user := newListener(t, store)
 	// Several rounds: each starts identical listens of a new stream state at once.
 	for round := 0; round < 3; round++ {
 		var wg sync.WaitGroup
@@ -94,7 +119,7 @@ func TestRecordListenWindowAndTail(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := newSong(t, store), newSong(t, store)
-	user := domain.Principal{UserID: uuid.NewString(), Role: domain.RoleUser}
+	user := newListener(t, store)
 	steps := []struct {
 		song    string
 		advance time.Duration
@@ -139,7 +164,7 @@ func TestRecordListenAndFollowRefuseUnknownOrMalformed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	user := domain.Principal{UserID: uuid.NewString(), Role: domain.RoleUser}
+	user := newListener(t, store)
 	for _, tc := range []struct {
 		name string
 		call func() error
