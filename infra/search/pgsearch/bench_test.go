@@ -86,9 +86,9 @@ func BenchmarkSongsSearch(b *testing.B) {
 	b.StopTimer()
 	var report strings.Builder
 	for i, t := range terms {
-		fmt.Fprintf(&report, "\n%-14q slowest %v", t, worst[i])
+		fmt.Fprintf(&report, " %q %v;", t, worst[i].Round(100*time.Microsecond))
 	}
-	b.Log(report.String())
+	b.Log("slowest per term:" + report.String())
 	slices.Sort(durations)
 	if len(durations) > 0 {
 		b.ReportMetric(float64(durations[len(durations)/2].Microseconds())/1000, "p50-ms")
