@@ -1,6 +1,9 @@
 package domain
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // UserStream is the stream of one user's profile and role.
 func UserStream(id string) string { return "user-" + id }
@@ -65,8 +68,11 @@ type User struct {
 	Deleted   bool
 	// Following is the set of followed artist ids (see follow.go).
 	Following map[string]bool
+	// PremiumUntil is when Premium ends (zero: never had it; see premium.go).
+	PremiumUntil time.Time
 
-	registered bool
+	registered    bool
+	premiumOrders map[string]bool
 }
 
 // NewUser is an empty aggregate for id, to be loaded or registered.
@@ -95,6 +101,8 @@ func (u *User) Apply(e Event) {
 		u.Role = e.Role
 	case UserDeleted:
 		u.Deleted = true
+	case PremiumExtended:
+		u.applyPremium(e)
 	default:
 		u.applyFollow(e)
 	}
