@@ -9,6 +9,7 @@ import (
 
 	"github.com/hustmusik/backend/domain"
 	"github.com/hustmusik/backend/infra/eventstore"
+	"github.com/hustmusik/backend/infra/images"
 )
 
 // Catalog handles the artist and song commands. A song names its artists on
@@ -18,6 +19,7 @@ import (
 type Catalog struct {
 	artists *Repository[*domain.Artist]
 	songs   *Repository[*domain.Song]
+	media   *Media // images and audio; nil refuses image uploads
 }
 
 // NewCatalog wires the catalog commands on the event store.
@@ -30,6 +32,10 @@ func NewCatalog(store eventstore.Store) (*Catalog, error) {
 		songs:   NewRepository(store, domain.SongStream, domain.NewSong),
 	}, nil
 }
+
+// UseMedia lets the catalog store the images of its writes and delete a
+// deleted song's audio and images. Call it before serving.
+func (h *Catalog) UseMedia(m *Media) { h.media = m }
 
 // ArtistView is the artist object of the wire contract, as writes answer it.
 type ArtistView struct {
@@ -75,9 +81,25 @@ func songOf(s *domain.Song, artists []*domain.Artist) SongView {
 	return v
 }
 
-// AddArtist puts a new artist in the catalog, managed by the caller.
-func (h *Catalog) AddArtist(ctx context.Context, by domain.Principal, f domain.ArtistFields) (ArtistView, Written, error) {
-	return h.addArtist(ctx, by, uuid.NewString(), f)
+// AddArtist puts a new artist in the catalog, managed by the caller; img
+// (may be nil) becomes its avatar.
+func (h *Catalog) AddArtist(ctx context.Context, by domain.Principal, f domain.ArtistFields, img *Image) (ArtistView, Written, error) {
+	id := uuid.NewString()
+	var view ArtistView
+	var w Written
+	err := h.media.withImage(ctx, img, images.KindArtists, id, func() error {
+		probe := f
+		probe.AvatarURL = pendingImage()
+		return domain.NewArtist(id).Add(probe, by)
+	}, func(url *string) error {
+		if url != nil {
+			f.AvatarURL = url
+		}
+		var err error
+		view, w, err = h.addArtist(ctx, by, id, f)
+		return err
+	})
+	return view, w, err
 }
 
 // addArtist is AddArtist with the new artist's id chosen by the caller (the
@@ -98,17 +120,34 @@ func (h *Catalog) addArtist(ctx context.Context, by domain.Principal, id string,
 }
 
 // UpdateArtist changes some of an artist's fields: its manager or an Admin.
-func (h *Catalog) UpdateArtist(ctx context.Context, by domain.Principal, id string, f domain.ArtistFields) (ArtistView, Written, error) {
+// img (may be nil) becomes its avatar.
+func (h *Catalog) UpdateArtist(ctx context.Context, by domain.Principal, id string, f domain.ArtistFields, img *Image) (ArtistView, Written, error) {
 	if !domain.CanManageCatalog(by) {
 		return ArtistView{}, Written{}, domain.Forbidden("Only the artist's manager or an Admin can change it")
 	}
 	var view ArtistView
-	w, err := h.artists.Update(ctx, id, func(a *domain.Artist) error {
-		if err := a.Update(f, by); err != nil {
+	var w Written
+	err := h.media.withImage(ctx, img, images.KindArtists, id, func() error {
+		a, err := h.artists.Load(ctx, id)
+		if err != nil {
 			return err
 		}
-		view = artistOf(a)
-		return nil
+		probe := f
+		probe.AvatarURL = pendingImage()
+		return a.Update(probe, by)
+	}, func(url *string) error {
+		if url != nil {
+			f.AvatarURL = url
+		}
+		var err error
+		w, err = h.artists.Update(ctx, id, func(a *domain.Artist) error {
+			if err := a.Update(f, by); err != nil {
+				return err
+			}
+			view = artistOf(a)
+			return nil
+		})
+		return err
 	})
 	return view, w, err
 }
@@ -142,37 +181,73 @@ func (h *Catalog) DeleteArtist(ctx context.Context, by domain.Principal, id stri
 			gone = append(gone, sid)
 		}
 	}
-	return h.artists.Update(ctx, id, func(a *domain.Artist) error {
+	w, err := h.artists.Update(ctx, id, func(a *domain.Artist) error {
 		for _, sid := range gone {
 			a.Uncredit(sid)
 		}
 		return a.Delete(by)
 	})
+	if err != nil {
+		return Written{}, err
+	}
+	// Only once ArtistDeleted is in the log: deleting the image first would
+	// leave a live artist without it if the append failed.
+	h.media.forgetImage(ctx, images.KindArtists, id)
+	return w, nil
 }
 
 // AddSong puts a new song in the catalog. rawArtists is the comma-separated
 // `artists` field (nil when absent): the first is the Primary artist, whose
-// manager (or an Admin) may add it.
-func (h *Catalog) AddSong(ctx context.Context, by domain.Principal, f domain.SongFields, rawArtists *string) (SongView, Written, error) {
-	return h.addSong(ctx, by, uuid.NewString(), f, rawArtists)
+// manager (or an Admin) may add it. img (may be nil) becomes its thumbnail.
+func (h *Catalog) AddSong(ctx context.Context, by domain.Principal, f domain.SongFields, rawArtists *string, img *Image) (SongView, Written, error) {
+	id := uuid.NewString()
+	var view SongView
+	var w Written
+	err := h.media.withImage(ctx, img, images.KindSongs, id, func() error {
+		probe := f
+		probe.ThumbnailURL = pendingImage()
+		ids, _, err := h.checkAddSong(ctx, by, probe, rawArtists)
+		if err != nil {
+			return err
+		}
+		return domain.NewSong(id).Add(probe, ids)
+	}, func(url *string) error {
+		if url != nil {
+			f.ThumbnailURL = url
+		}
+		var err error
+		view, w, err = h.addSong(ctx, by, id, f, rawArtists)
+		return err
+	})
+	return view, w, err
+}
+
+// checkAddSong validates a new song and checks that by may add it: every
+// artist exists and by manages the Primary one (or is an Admin).
+func (h *Catalog) checkAddSong(ctx context.Context, by domain.Principal, f domain.SongFields, rawArtists *string) ([]string, []*domain.Artist, error) {
+	if !domain.CanManageCatalog(by) {
+		return nil, nil, domain.Forbidden("Only an Artist Manager or an Admin can add songs")
+	}
+	ids, err := domain.CheckNewSong(f, rawArtists)
+	if err != nil {
+		return nil, nil, err
+	}
+	artists, err := h.loadArtists(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := domain.AuthorizeSongChange(artists[0], by); err != nil {
+		return nil, nil, err
+	}
+	return ids, artists, nil
 }
 
 // addSong is AddSong with the new song's id chosen by the caller. Crediting
 // is idempotent, so a second call for a song whose credits were written but
 // whose SongAdded was not finishes the song.
 func (h *Catalog) addSong(ctx context.Context, by domain.Principal, songID string, f domain.SongFields, rawArtists *string) (SongView, Written, error) {
-	if !domain.CanManageCatalog(by) {
-		return SongView{}, Written{}, domain.Forbidden("Only an Artist Manager or an Admin can add songs")
-	}
-	ids, err := domain.CheckNewSong(f, rawArtists)
+	ids, artists, err := h.checkAddSong(ctx, by, f, rawArtists)
 	if err != nil {
-		return SongView{}, Written{}, err
-	}
-	artists, err := h.loadArtists(ctx, ids)
-	if err != nil {
-		return SongView{}, Written{}, err
-	}
-	if err := domain.AuthorizeSongChange(artists[0], by); err != nil {
 		return SongView{}, Written{}, err
 	}
 	// Credit first: an artist deleted meanwhile refuses the credit (404), and
@@ -213,15 +288,28 @@ func (h *Catalog) compensate(ctx context.Context, songID string, credited []stri
 	return errors.Join(errs...)
 }
 
-// UpdateSong changes some of a song's fields.
-func (h *Catalog) UpdateSong(ctx context.Context, by domain.Principal, id string, f domain.SongFields) (SongView, Written, error) {
+// UpdateSong changes some of a song's fields; img (may be nil) becomes its
+// thumbnail.
+func (h *Catalog) UpdateSong(ctx context.Context, by domain.Principal, id string, f domain.SongFields, img *Image) (SongView, Written, error) {
 	s, artists, err := h.authorizedSong(ctx, by, id)
 	if err != nil {
 		return SongView{}, Written{}, err
 	}
-	w, err := h.songs.Update(ctx, id, func(fresh *domain.Song) error {
-		s = fresh
-		return fresh.Update(f)
+	var w Written
+	err = h.media.withImage(ctx, img, images.KindSongs, id, func() error {
+		probe := f
+		probe.ThumbnailURL = pendingImage()
+		return s.Update(probe) // s is a loaded copy: the dry run appends nothing
+	}, func(url *string) error {
+		if url != nil {
+			f.ThumbnailURL = url
+		}
+		var err error
+		w, err = h.songs.Update(ctx, id, func(fresh *domain.Song) error {
+			s = fresh
+			return fresh.Update(f)
+		})
+		return err
 	})
 	if err != nil {
 		return SongView{}, Written{}, err
@@ -243,6 +331,12 @@ func (h *Catalog) DeleteSong(ctx context.Context, by domain.Principal, id string
 	if err != nil {
 		return Written{}, err
 	}
+	// Its audio and image go only now that SongDeleted is in the log:
+	// deleting them first would leave a live song without its audio if the
+	// append failed, while an object left behind by a failed delete here is
+	// only an orphan (logged), never a broken song.
+	h.media.forgetAudio(ctx, id)
+	h.media.forgetImage(ctx, images.KindSongs, id)
 	// The song is deleted whatever happens now; a credit left behind by a
 	// failure here is dropped by DeleteArtist, which sees the song Deleted.
 	var errs []error

@@ -18,17 +18,18 @@ func NewCatalogHTTP(cat *Catalog, wait httpapi.Waiter) *CatalogHTTP {
 	return &CatalogHTTP{cat: cat, wait: wait}
 }
 
-// catalogForm decodes a write's fields. The `file` part is checked for being
-// well formed but not stored: image uploads come with the blob store.
-func catalogForm(c *gin.Context) (*httpapi.Form, error) {
+// catalogForm decodes a write's fields and validates its `file` image, if
+// any, before the command runs: a bad file is a 400 and nothing is written.
+func catalogForm(c *gin.Context) (*httpapi.Form, *Image, error) {
 	f, err := httpapi.Fields(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := f.File(); err != nil {
-		return nil, err
+	img, err := ImageFromForm(f)
+	if err != nil {
+		return nil, nil, err
 	}
-	return f, nil
+	return f, img, nil
 }
 
 // optional reads a field as "not given" (nil) when absent or JSON null.
@@ -72,12 +73,12 @@ func (h *CatalogHTTP) noContent(c *gin.Context, w Written, err error) {
 
 // AddArtist serves POST /v1/artist.
 func (h *CatalogHTTP) AddArtist(c *gin.Context) {
-	f, err := catalogForm(c)
+	f, img, err := catalogForm(c)
 	if err != nil {
 		httpapi.Error(c, err)
 		return
 	}
-	view, w, err := h.cat.AddArtist(c.Request.Context(), httpapi.Principal(c), artistFields(f))
+	view, w, err := h.cat.AddArtist(c.Request.Context(), httpapi.Principal(c), artistFields(f), img)
 	h.answer(c, view, w, err)
 }
 
@@ -88,12 +89,12 @@ func (h *CatalogHTTP) UpdateArtist(c *gin.Context) {
 		httpapi.Error(c, err)
 		return
 	}
-	f, err := catalogForm(c)
+	f, img, err := catalogForm(c)
 	if err != nil {
 		httpapi.Error(c, err)
 		return
 	}
-	view, w, err := h.cat.UpdateArtist(c.Request.Context(), httpapi.Principal(c), id, artistFields(f))
+	view, w, err := h.cat.UpdateArtist(c.Request.Context(), httpapi.Principal(c), id, artistFields(f), img)
 	h.answer(c, view, w, err)
 }
 
@@ -110,12 +111,12 @@ func (h *CatalogHTTP) DeleteArtist(c *gin.Context) {
 
 // AddSong serves POST /v1/song.
 func (h *CatalogHTTP) AddSong(c *gin.Context) {
-	f, err := catalogForm(c)
+	f, img, err := catalogForm(c)
 	if err != nil {
 		httpapi.Error(c, err)
 		return
 	}
-	view, w, err := h.cat.AddSong(c.Request.Context(), httpapi.Principal(c), songFields(f), optional(f, "artists"))
+	view, w, err := h.cat.AddSong(c.Request.Context(), httpapi.Principal(c), songFields(f), optional(f, "artists"), img)
 	h.answer(c, view, w, err)
 }
 
@@ -126,12 +127,12 @@ func (h *CatalogHTTP) UpdateSong(c *gin.Context) {
 		httpapi.Error(c, err)
 		return
 	}
-	f, err := catalogForm(c)
+	f, img, err := catalogForm(c)
 	if err != nil {
 		httpapi.Error(c, err)
 		return
 	}
-	view, w, err := h.cat.UpdateSong(c.Request.Context(), httpapi.Principal(c), id, songFields(f))
+	view, w, err := h.cat.UpdateSong(c.Request.Context(), httpapi.Principal(c), id, songFields(f), img)
 	h.answer(c, view, w, err)
 }
 

@@ -29,7 +29,7 @@ func newCatalog(t *testing.T, store eventstore.Store) *Catalog {
 
 func addTestArtist(t *testing.T, c *Catalog, name string) string {
 	t.Helper()
-	v, _, err := c.AddArtist(context.Background(), catalogMgr, domain.ArtistFields{Name: sp(name)})
+	v, _, err := c.AddArtist(context.Background(), catalogMgr, domain.ArtistFields{Name: sp(name)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestCatalogAddSongCompensatesWhenSongAddedFails(t *testing.T) {
 	a, b := addTestArtist(t, c, "Primary"), addTestArtist(t, c, "Featured")
 
 	broken := newCatalog(t, songAppendsFail{store})
-	_, _, err := broken.AddSong(ctx, catalogMgr, domain.SongFields{Title: sp("Lạc Trôi")}, sp(a+","+b))
+	_, _, err := broken.AddSong(ctx, catalogMgr, domain.SongFields{Title: sp("Lạc Trôi")}, sp(a+","+b), nil)
 	if err == nil || !strings.Contains(err.Error(), "connection lost") {
 		t.Fatalf("AddSong: %v", err)
 	}
@@ -80,7 +80,7 @@ func TestCatalogAddSongCreditsBeforeAnyUnknownArtistIsWritten(t *testing.T) {
 	if _, err := c.DeleteArtist(ctx, catalogMgr, gone); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := c.AddSong(ctx, catalogMgr, domain.SongFields{Title: sp("x")}, sp(a+","+gone))
+	_, _, err := c.AddSong(ctx, catalogMgr, domain.SongFields{Title: sp("x")}, sp(a+","+gone), nil)
 	if !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("AddSong with a deleted artist: %v", err)
 	}
@@ -104,7 +104,7 @@ func TestCatalogConcurrentAddSongAndDeleteArtist(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			song, _, addErr = c.AddSong(ctx, catalogMgr, domain.SongFields{Title: sp("Race")}, sp(a))
+			song, _, addErr = c.AddSong(ctx, catalogMgr, domain.SongFields{Title: sp("Race")}, sp(a), nil)
 		}()
 		go func() {
 			defer wg.Done()
@@ -138,7 +138,7 @@ func TestCatalogDeleteArtistDropsCreditsOfDeletedSongsOnly(t *testing.T) {
 	ctx := context.Background()
 	c := newCatalog(t, newStore(t))
 	a := addTestArtist(t, c, "Artist")
-	s, _, err := c.AddSong(ctx, catalogMgr, domain.SongFields{Title: sp("x")}, sp(a))
+	s, _, err := c.AddSong(ctx, catalogMgr, domain.SongFields{Title: sp("x")}, sp(a), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestCatalogPermissions(t *testing.T) {
 	a := addTestArtist(t, c, "Artist")
 	other := domain.Principal{UserID: "3e1f7a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b", Role: domain.RoleArtistManager}
 	user := domain.Principal{UserID: "4f2f7a52-3c4d-4e5f-8a9b-0c1d2e3f4a5b", Role: domain.RoleUser}
-	s, _, err := c.AddSong(ctx, catalogAdmin, domain.SongFields{Title: sp("x")}, sp(a))
+	s, _, err := c.AddSong(ctx, catalogAdmin, domain.SongFields{Title: sp("x")}, sp(a), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,20 +181,23 @@ func TestCatalogPermissions(t *testing.T) {
 		run  func() error
 		kind error
 	}{
-		{"user adds artist", func() error { _, _, err := c.AddArtist(ctx, user, domain.ArtistFields{Name: sp("x")}); return err }, domain.ErrForbidden},
+		{"user adds artist", func() error { _, _, err := c.AddArtist(ctx, user, domain.ArtistFields{Name: sp("x")}, nil); return err }, domain.ErrForbidden},
 		{"other updates artist", func() error {
-			_, _, err := c.UpdateArtist(ctx, other, a, domain.ArtistFields{Name: sp("y")})
+			_, _, err := c.UpdateArtist(ctx, other, a, domain.ArtistFields{Name: sp("y")}, nil)
 			return err
 		}, domain.ErrForbidden},
 		{"other deletes artist", func() error { _, err := c.DeleteArtist(ctx, other, a); return err }, domain.ErrForbidden},
-		{"other adds song", func() error { _, _, err := c.AddSong(ctx, other, domain.SongFields{Title: sp("x")}, sp(a)); return err }, domain.ErrForbidden},
+		{"other adds song", func() error {
+			_, _, err := c.AddSong(ctx, other, domain.SongFields{Title: sp("x")}, sp(a), nil)
+			return err
+		}, domain.ErrForbidden},
 		{"user updates song", func() error {
-			_, _, err := c.UpdateSong(ctx, user, s.ID, domain.SongFields{Genre: sp("x")})
+			_, _, err := c.UpdateSong(ctx, user, s.ID, domain.SongFields{Genre: sp("x")}, nil)
 			return err
 		}, domain.ErrForbidden},
 		{"other deletes song", func() error { _, err := c.DeleteSong(ctx, other, s.ID); return err }, domain.ErrForbidden},
 		{"manager updates song", func() error {
-			_, _, err := c.UpdateSong(ctx, catalogMgr, s.ID, domain.SongFields{Genre: sp("x")})
+			_, _, err := c.UpdateSong(ctx, catalogMgr, s.ID, domain.SongFields{Genre: sp("x")}, nil)
 			return err
 		}, nil},
 	} {

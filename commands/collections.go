@@ -8,6 +8,7 @@ import (
 
 	"github.com/hustmusik/backend/domain"
 	"github.com/hustmusik/backend/infra/eventstore"
+	"github.com/hustmusik/backend/infra/images"
 )
 
 // Collections handles the playlist and album commands.
@@ -15,6 +16,7 @@ type Collections struct {
 	collections *Repository[*domain.Collection]
 	songs       *Repository[*domain.Song]
 	users       *Repository[*domain.User]
+	media       *Media // thumbnails; nil refuses image uploads
 }
 
 // NewCollections wires the collection commands.
@@ -29,9 +31,29 @@ func NewCollections(store eventstore.Store) (*Collections, error) {
 	}, nil
 }
 
-// Create makes a collection owned by the caller and returns its state.
-func (h *Collections) Create(ctx context.Context, by domain.Principal, f domain.CollectionFields) (*domain.Collection, Written, error) {
-	return h.create(ctx, by, uuid.NewString(), f)
+// UseMedia lets the collections store their thumbnails and delete a
+// deleted collection's. Call it before serving.
+func (h *Collections) UseMedia(m *Media) { h.media = m }
+
+// Create makes a collection owned by the caller and returns its state;
+// img (may be nil) becomes its thumbnail.
+func (h *Collections) Create(ctx context.Context, by domain.Principal, f domain.CollectionFields, img *Image) (*domain.Collection, Written, error) {
+	id := uuid.NewString()
+	var state *domain.Collection
+	var w Written
+	err := h.media.withImage(ctx, img, images.KindCollections, id, func() error {
+		probe := f
+		probe.ThumbnailURL = pendingImage()
+		return domain.NewCollection(id).Create(probe, by)
+	}, func(url *string) error {
+		if url != nil {
+			f.ThumbnailURL = url
+		}
+		var err error
+		state, w, err = h.create(ctx, by, id, f)
+		return err
+	})
+	return state, w, err
 }
 
 // create is Create with the new collection's id chosen by the caller.
@@ -57,19 +79,42 @@ func (h *Collections) create(ctx context.Context, by domain.Principal, id string
 	return state, w, err
 }
 
-// Update changes a collection's fields; its owner or an Admin only.
-func (h *Collections) Update(ctx context.Context, by domain.Principal, id string, f domain.CollectionFields) (*domain.Collection, Written, error) {
+// Update changes a collection's fields; its owner or an Admin only. img
+// (may be nil) becomes its thumbnail.
+func (h *Collections) Update(ctx context.Context, by domain.Principal, id string, f domain.CollectionFields, img *Image) (*domain.Collection, Written, error) {
 	var state *domain.Collection
-	w, err := h.collections.Update(ctx, id, func(c *domain.Collection) error {
-		state = c
-		return c.Update(f, by)
+	var w Written
+	err := h.media.withImage(ctx, img, images.KindCollections, id, func() error {
+		c, err := h.collections.Load(ctx, id)
+		if err != nil {
+			return err
+		}
+		probe := f
+		probe.ThumbnailURL = pendingImage()
+		return c.Update(probe, by)
+	}, func(url *string) error {
+		if url != nil {
+			f.ThumbnailURL = url
+		}
+		var err error
+		w, err = h.collections.Update(ctx, id, func(c *domain.Collection) error {
+			state = c
+			return c.Update(f, by)
+		})
+		return err
 	})
 	return state, w, err
 }
 
 // Delete deletes a collection; its owner or an Admin only.
 func (h *Collections) Delete(ctx context.Context, by domain.Principal, id string) (Written, error) {
-	return h.collections.Update(ctx, id, func(c *domain.Collection) error { return c.Delete(by) })
+	w, err := h.collections.Update(ctx, id, func(c *domain.Collection) error { return c.Delete(by) })
+	if err != nil {
+		return Written{}, err
+	}
+	// Only once CollectionDeleted is in the log (see Catalog.DeleteSong).
+	h.media.forgetImage(ctx, images.KindCollections, id)
+	return w, nil
 }
 
 // AddSong appends a song to a collection. The permission check comes first,

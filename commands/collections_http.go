@@ -30,12 +30,16 @@ func NewCollectionsHTTP(cmds *Collections, wait httpapi.Waiter, read CollectionR
 	return &CollectionsHTTP{cmds: cmds, wait: wait, read: read}
 }
 
-// collectionFields reads the editable fields; the multipart `file` part is
-// not read here (storing images is a later issue).
-func collectionFields(c *gin.Context) (domain.CollectionFields, error) {
+// collectionFields reads the editable fields and validates the `file`
+// image, if any, before anything is written.
+func collectionFields(c *gin.Context) (domain.CollectionFields, *Image, error) {
 	form, err := httpapi.Fields(c)
 	if err != nil {
-		return domain.CollectionFields{}, err
+		return domain.CollectionFields{}, nil, err
+	}
+	img, err := ImageFromForm(form)
+	if err != nil {
+		return domain.CollectionFields{}, nil, err
 	}
 	var f domain.CollectionFields
 	for name, dst := range map[string]**string{"title": &f.Title, "description": &f.Description,
@@ -44,7 +48,7 @@ func collectionFields(c *gin.Context) (domain.CollectionFields, error) {
 			*dst = &v
 		}
 	}
-	return f, nil
+	return f, img, nil
 }
 
 // answer waits for the read model, then answers {"data": collection}.
@@ -86,12 +90,12 @@ func pathIDs(c *gin.Context, withSong bool) (id, songID string, err error) {
 
 // Create serves POST /v1/collection (JSON or multipart).
 func (h *CollectionsHTTP) Create(c *gin.Context) {
-	f, err := collectionFields(c)
+	f, img, err := collectionFields(c)
 	if err != nil {
 		httpapi.Error(c, err)
 		return
 	}
-	state, w, err := h.cmds.Create(c.Request.Context(), httpapi.Principal(c), f)
+	state, w, err := h.cmds.Create(c.Request.Context(), httpapi.Principal(c), f, img)
 	if err != nil {
 		httpapi.Error(c, err)
 		return
@@ -106,12 +110,12 @@ func (h *CollectionsHTTP) Update(c *gin.Context) {
 		httpapi.Error(c, err)
 		return
 	}
-	f, err := collectionFields(c)
+	f, img, err := collectionFields(c)
 	if err != nil {
 		httpapi.Error(c, err)
 		return
 	}
-	state, w, err := h.cmds.Update(c.Request.Context(), httpapi.Principal(c), id, f)
+	state, w, err := h.cmds.Update(c.Request.Context(), httpapi.Principal(c), id, f, img)
 	if err != nil {
 		httpapi.Error(c, err)
 		return

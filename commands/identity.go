@@ -13,6 +13,7 @@ import (
 
 	"github.com/hustmusik/backend/domain"
 	"github.com/hustmusik/backend/infra/eventstore"
+	"github.com/hustmusik/backend/infra/images"
 )
 
 // Ports the identity commands need. Their implementations live in infra
@@ -72,6 +73,7 @@ type Identity struct {
 	pw     Passwords
 	tokens Tokens
 	admins map[string]bool
+	media  *Media // avatars; nil refuses image uploads
 }
 
 // NewIdentity wires the identity commands.
@@ -93,6 +95,10 @@ func NewIdentity(cfg IdentityConfig, store eventstore.Store, creds Credentials, 
 	return &Identity{cfg: cfg, users: NewRepository(store, domain.UserStream, domain.NewUser),
 		creds: creds, pw: pw, tokens: tokens, admins: admins}, nil
 }
+
+// UseMedia lets identity store avatars and delete a deleted user's. Call
+// it before serving.
+func (h *Identity) UseMedia(m *Media) { h.media = m }
 
 // AuthUser is the user object of auth answers.
 type AuthUser struct {
@@ -120,6 +126,8 @@ type AuthResult struct {
 // SignUp is the Register User command.
 type SignUp struct {
 	Email, Password, Username, Country, AvatarURL string
+	// Avatar, when not nil, is stored and its URL replaces AvatarURL.
+	Avatar *Image
 }
 
 // ErrBadCredentials is the one answer to a failed sign-in, whether or not
@@ -128,6 +136,12 @@ var ErrBadCredentials = domain.Invalid("Invalid login credentials")
 
 // SignUp creates an account and signs it in.
 func (h *Identity) SignUp(ctx context.Context, cmd SignUp) (AuthResult, error) {
+	return h.signUp(ctx, uuid.NewString(), cmd)
+}
+
+// signUp is SignUp with the new user's id chosen by the caller, so that
+// the avatar can be stored under it before the account is written.
+func (h *Identity) signUp(ctx context.Context, id string, cmd SignUp) (AuthResult, error) {
 	email := normalizeEmail(cmd.Email)
 	if email == "" {
 		return AuthResult{}, domain.Invalid("Email is required")
@@ -142,7 +156,6 @@ func (h *Identity) SignUp(ctx context.Context, cmd SignUp) (AuthResult, error) {
 	if err != nil {
 		return AuthResult{}, err
 	}
-	id := uuid.NewString()
 	username := strings.TrimSpace(cmd.Username)
 	if username == "" {
 		// Never derived from the email: a profile is public, an email is not.
@@ -153,22 +166,37 @@ func (h *Identity) SignUp(ctx context.Context, cmd SignUp) (AuthResult, error) {
 		role = domain.RoleAdmin
 	}
 	// Validate the profile before anything is written.
+	avatar := cmd.AvatarURL
+	if cmd.Avatar != nil {
+		avatar = pendingImageURL
+	}
 	probe := domain.NewUser(id)
-	if err := probe.Register(username, cmd.Country, cmd.AvatarURL, role, "password"); err != nil {
+	if err := probe.Register(username, cmd.Country, avatar, role, "password"); err != nil {
 		return AuthResult{}, err
 	}
-	if err := h.creds.Create(ctx, domain.Credential{UserID: id, Email: email, PasswordHash: hash}); err != nil {
-		return AuthResult{}, err
-	}
-	w, err := h.users.Update(ctx, id, func(u *domain.User) error {
-		return u.Register(username, cmd.Country, cmd.AvatarURL, role, "password")
+	var w Written
+	err = h.media.withImage(ctx, cmd.Avatar, images.KindUsers, id, nil, func(url *string) error {
+		avatar = cmd.AvatarURL
+		if url != nil {
+			avatar = *url
+		}
+		if err := h.creds.Create(ctx, domain.Credential{UserID: id, Email: email, PasswordHash: hash}); err != nil {
+			return err
+		}
+		var err error
+		w, err = h.users.Update(ctx, id, func(u *domain.User) error {
+			return u.Register(username, cmd.Country, avatar, role, "password")
+		})
+		if err != nil {
+			// Without its UserRegistered event the account does not exist: free
+			// the email again so the person can retry.
+			if derr := h.creds.Delete(context.WithoutCancel(ctx), id); derr != nil {
+				err = errors.Join(err, derr)
+			}
+		}
+		return err
 	})
 	if err != nil {
-		// Without its UserRegistered event the account does not exist: free
-		// the email again so the person can retry.
-		if derr := h.creds.Delete(context.WithoutCancel(ctx), id); derr != nil {
-			err = errors.Join(err, derr)
-		}
 		return AuthResult{}, err
 	}
 	res, err := h.startSession(ctx, id, username, role, false)
@@ -356,15 +384,32 @@ func profileOf(u *domain.User) ProfileView {
 	return ProfileView{ID: u.ID, Username: u.Username, AvatarURL: u.AvatarURL, Country: u.Country, Role: u.Role}
 }
 
-// UpdateProfile changes the caller's own profile (a role field is never read).
-func (h *Identity) UpdateProfile(ctx context.Context, by domain.Principal, p domain.Profile) (ProfileView, Written, error) {
+// UpdateProfile changes the caller's own profile (a role field is never
+// read); img (may be nil) becomes the avatar.
+func (h *Identity) UpdateProfile(ctx context.Context, by domain.Principal, p domain.Profile, img *Image) (ProfileView, Written, error) {
 	var view ProfileView
-	w, err := h.users.Update(ctx, by.UserID, func(u *domain.User) error {
-		if err := u.ChangeProfile(p); err != nil {
+	var w Written
+	err := h.media.withImage(ctx, img, images.KindUsers, by.UserID, func() error {
+		u, err := h.users.Load(ctx, by.UserID)
+		if err != nil {
 			return err
 		}
-		view = profileOf(u)
-		return nil
+		probe := p
+		probe.AvatarURL = pendingImage()
+		return u.ChangeProfile(probe)
+	}, func(url *string) error {
+		if url != nil {
+			p.AvatarURL = url
+		}
+		var err error
+		w, err = h.users.Update(ctx, by.UserID, func(u *domain.User) error {
+			if err := u.ChangeProfile(p); err != nil {
+				return err
+			}
+			view = profileOf(u)
+			return nil
+		})
+		return err
 	})
 	return view, w, err
 }
@@ -405,6 +450,8 @@ func (h *Identity) DeleteUser(ctx context.Context, by domain.Principal, userID s
 	if err != nil {
 		return Written{}, err
 	}
+	// Only once UserDeleted is in the log (see Catalog.DeleteSong).
+	h.media.forgetImage(ctx, images.KindUsers, userID)
 	// The event is the truth: sign-in refuses a deleted user even if this fails.
 	if err := h.creds.Delete(ctx, userID); err != nil {
 		return w, err

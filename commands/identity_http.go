@@ -46,6 +46,11 @@ func (h *IdentityHTTP) SignUp(c *gin.Context) {
 	cmd.Password, _ = f.Get("password")
 	cmd.Country, _ = f.Get("country")
 	cmd.AvatarURL, _ = f.Get("avatarurl")
+	// A bad file is refused before the account is created.
+	if cmd.Avatar, err = ImageFromForm(f); err != nil {
+		httpapi.Error(c, err)
+		return
+	}
 	res, err := h.id.SignUp(c.Request.Context(), cmd)
 	h.authAnswer(c, res, err)
 }
@@ -115,13 +120,18 @@ func (h *IdentityHTTP) UpdateMe(c *gin.Context) {
 		httpapi.Error(c, err)
 		return
 	}
+	img, err := ImageFromForm(f)
+	if err != nil {
+		httpapi.Error(c, err)
+		return
+	}
 	var p domain.Profile
 	for name, dst := range map[string]**string{"username": &p.Username, "country": &p.Country, "avatarurl": &p.AvatarURL} {
 		if v, ok := f.Get(name); ok {
 			*dst = &v
 		}
 	}
-	view, w, err := h.id.UpdateProfile(c.Request.Context(), httpapi.Principal(c), p)
+	view, w, err := h.id.UpdateProfile(c.Request.Context(), httpapi.Principal(c), p, img)
 	if err != nil {
 		httpapi.Error(c, err)
 		return

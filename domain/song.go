@@ -60,6 +60,8 @@ type Song struct {
 	Deleted      bool
 
 	added bool
+	// uploadGrants are the expiry times of the last upload grants (media.go).
+	uploadGrants []time.Time
 }
 
 // NewSong is an empty aggregate for id.
@@ -94,6 +96,8 @@ func (s *Song) Apply(e Event) {
 		}
 	case SongDeleted:
 		s.Deleted = true
+	default:
+		s.applyMedia(e)
 	}
 }
 

@@ -23,6 +23,7 @@ func (Catalog) Filter() eventstore.Filter {
 	return eventstore.Filter{EventTypes: []string{
 		domain.ArtistAdded{}.EventType(), domain.ArtistUpdated{}.EventType(), domain.ArtistDeleted{}.EventType(),
 		domain.SongAdded{}.EventType(), domain.SongUpdated{}.EventType(), domain.SongDeleted{}.EventType(),
+		domain.StreamGranted{}.EventType(),
 	}}
 }
 
@@ -68,6 +69,11 @@ func (Catalog) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Recorde
 		case domain.SongDeleted:
 			b.Queue(`DELETE FROM song_artists WHERE song_id = $1`, e.SongID)
 			b.Queue(`DELETE FROM songs WHERE id = $1`, e.SongID)
+		case domain.StreamGranted:
+			// Each stream grant is a view. Not idempotent on its own: the
+			// checkpoint, written in the same transaction, applies it once.
+			// position is left alone: being played does not reorder a song.
+			b.Queue(`UPDATE songs SET views = views + 1 WHERE id = $1`, e.SongID)
 		}
 	}
 	if b.Len() == 0 {

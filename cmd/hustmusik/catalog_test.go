@@ -226,7 +226,10 @@ func multipartBody(t *testing.T, vals map[string]string, file []byte) ([]byte, s
 	return buf.Bytes(), w.FormDataContentType()
 }
 
-func TestCatalogMultipartWritesIgnoreTheFileForNow(t *testing.T) {
+// Multipart writes: file=null is no file; a file that is not a whole image
+// is a 400 and nothing of the request is applied (media_test.go stores
+// real images).
+func TestCatalogMultipartFileNullAndBadFiles(t *testing.T) {
 	c := newCatalogCast(t)
 	api := c.api
 	body, ct := multipartBody(t, map[string]string{"name": "Hòa Minzy", "country": "VN", "file": "null"}, nil)
@@ -234,11 +237,14 @@ func TestCatalogMultipartWritesIgnoreTheFileForNow(t *testing.T) {
 	fields(t, a, map[string]any{"name": "Hòa Minzy", "country": "VN", "avatarurl": ""})
 	body, ct = multipartBody(t, map[string]string{"title": "Rời bỏ", "artists": a["id"].(string), "duration": "245"},
 		[]byte("\x89PNG\r\n\x1a\nnot really"))
-	s := dataObject(t, api.expect(api.do("POST", "/v1/song", c.mgr1.access, body, "Content-Type", ct), 200))
-	fields(t, s, map[string]any{"title": "Rời bỏ", "duration": float64(245), "thumbnailurl": ""})
+	api.expect(api.do("POST", "/v1/song", c.mgr1.access, body, "Content-Type", ct), 400)
+	if n, _ := list(t, api.expect(api.do("GET", "/v1/song", "", nil), 200)); n != 0 {
+		t.Fatalf("a song with a bad file was added: %d songs", n)
+	}
 	body, ct = multipartBody(t, map[string]string{"description": "Bản gốc"}, []byte("GIF89a"))
-	u := dataObject(t, api.expect(api.do("POST", "/v1/artist/"+a["id"].(string), c.mgr1.access, body, "Content-Type", ct), 200))
-	fields(t, u, map[string]any{"description": "Bản gốc", "avatarurl": ""})
+	api.expect(api.do("POST", "/v1/artist/"+a["id"].(string), c.mgr1.access, body, "Content-Type", ct), 400)
+	got := api.expect(api.do("GET", "/v1/artist/"+a["id"].(string), "", nil), 200).json(t)["data"].([]any)
+	fields(t, got[0].(map[string]any), map[string]any{"description": "", "avatarurl": ""})
 }
 
 func TestCatalogArtistListingPagesAndManaged(t *testing.T) {

@@ -148,6 +148,12 @@ func (s *Server) recovery(c *gin.Context) {
 // limit and caps the body of every other request, so a chunked upload
 // fails (with 413, through Error) as soon as it passes the limit.
 func (s *Server) limitBody(c *gin.Context) {
+	for _, p := range s.cfg.BodyLimitExempt {
+		if strings.HasPrefix(c.Request.URL.Path, p) {
+			c.Next()
+			return
+		}
+	}
 	if c.Request.ContentLength > s.cfg.MaxBodyBytes {
 		// The unread body is not worth draining: close the connection.
 		c.Header("Connection", "close")

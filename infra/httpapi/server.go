@@ -71,7 +71,10 @@ type Config struct {
 	ShutdownTimeout    time.Duration // longest drain of in-flight requests on shutdown; default 15s
 	ReadHeaderTimeout  time.Duration // default 10s
 	IdleTimeout        time.Duration // default 2m
-	RateLimit          RateLimitConfig
+	// BodyLimitExempt lists path prefixes whose handlers bound request
+	// bodies themselves (the local blob store takes 50 MB audio uploads).
+	BodyLimitExempt []string
+	RateLimit       RateLimitConfig
 
 	Verifier Verifier // required: every request's bearer token is checked with it
 	// Waiter is the projection runtime; nil means no X-Min-Position waits.
