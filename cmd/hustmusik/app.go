@@ -28,6 +28,8 @@ type app struct {
 	collections *commands.Collections
 	// library is a listener's follows and listens.
 	library *commands.Library
+	// google is Google sign-in.
+	google  *commands.Google
 	runtime *projections.Runtime
 	server  *httpapi.Server
 	logger  *slog.Logger
@@ -57,6 +59,10 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
+	googleSignIn, err := newGoogle(cfg, e, identity, logger)
+	if err != nil {
+		return nil, err
+	}
 	catalog, err := commands.NewCatalog(e.store)
 	if err != nil {
 		return nil, err
@@ -79,6 +85,7 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 		}
 	}
 	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, catalog: catalog, collections: collections, library: library, runtime: rt, logger: logger}
+	a.google = googleSignIn
 	srv, err := httpapi.New(httpapi.Config{
 		Addr:               cfg.Addr,
 		PublicURL:          cfg.PublicURL,
@@ -103,6 +110,7 @@ func (a *app) handlers() handlers {
 		collections:      collectionQueries,
 		collectionWrites: commands.NewCollectionsHTTP(a.collections, a.runtime, collectionQueries),
 		identity:         commands.NewIdentityHTTP(a.identity, a.runtime),
+		google:           commands.NewGoogleHTTP(a.google, a.runtime, a.cfg.FrontendOrigins[0]),
 		users:            readapi.NewUsers(a.env.pool),
 		catalog:          commands.NewCatalogHTTP(a.catalog, a.runtime),
 		artists:          readapi.NewArtists(a.env.pool),

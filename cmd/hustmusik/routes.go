@@ -12,6 +12,7 @@ type handlers struct {
 	collections      *readapi.Collections
 	collectionWrites *commands.CollectionsHTTP
 	identity         *commands.IdentityHTTP
+	google           *commands.GoogleHTTP
 	users            *readapi.Users
 	catalog          *commands.CatalogHTTP
 	artists          *readapi.Artists
@@ -46,6 +47,8 @@ func (h handlers) table() []route {
 		{"GET", "/v1/auth/signout", signedIn, true, h.identity.SignOut},
 		{"POST", "/v1/auth/credentials", signedIn, true, h.identity.Credentials},
 		{"POST", "/v1/auth/session/renew", public, true, h.identity.Renew},
+		{"GET", "/v1/auth/oauth", public, true, h.google.Start},
+		{"GET", "/v1/auth/oauth/callback", public, true, h.google.Callback},
 
 		// Users
 		{"GET", "/v1/user", public, false, h.users.GetAll},

@@ -63,6 +63,39 @@ func (s *Store) ByUserID(ctx context.Context, userID string) (domain.Credential,
 	return s.one(ctx, `WHERE user_id = $1`, userID)
 }
 
+// ByGoogleSubject finds the account linked to a Google subject.
+func (s *Store) ByGoogleSubject(ctx context.Context, sub string) (domain.Credential, error) {
+	if sub == "" {
+		return domain.Credential{}, domain.NotFound("User does not exist")
+	}
+	return s.one(ctx, `WHERE google_sub = $1`, sub)
+}
+
+// ErrGoogleLinked is a conflict: the account is already linked to another
+// Google subject, or the subject to another account.
+var ErrGoogleLinked = domain.Conflict("Account is linked to another Google account")
+
+// LinkGoogle links a Google subject to an account and marks its email
+// verified: only called after Google vouched for that very email. An account
+// linked to another subject is left alone (ErrGoogleLinked).
+func (s *Store) LinkGoogle(ctx context.Context, userID, sub string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE credentials SET google_sub = $2, email_verified = true, updated_at = now()
+		WHERE user_id = $1 AND (google_sub IS NULL OR google_sub = $2)`, userID, sub)
+	if isUniqueViolation(err) {
+		return ErrGoogleLinked
+	}
+	if err != nil {
+		return fmt.Errorf("credentials: link google: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := s.ByUserID(ctx, userID); err != nil {
+			return err
+		}
+		return ErrGoogleLinked
+	}
+	return nil
+}
+
 func (s *Store) one(ctx context.Context, where string, arg any) (domain.Credential, error) {
 	var c domain.Credential
 	var hash, sub *string
