@@ -39,6 +39,9 @@ type (
 		ByGoogleSubject(ctx context.Context, sub string) (domain.Credential, error)
 		// LinkGoogle links sub to userID and marks its email verified; an
 		// account already linked to another subject is a domain.ErrConflict.
+		// When the email was not verified before, the account's password and
+		// sessions end: they may belong to someone who registered another
+		// person's address.
 		LinkGoogle(ctx context.Context, userID, sub string) error
 	}
 )

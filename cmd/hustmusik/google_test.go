@@ -335,10 +335,15 @@ func TestGoogleLinksExistingPasswordAccount(t *testing.T) {
 	if me["username"] != "Minh" {
 		t.Fatalf("linking changed the profile: %v", me)
 	}
-	// The password still works, and so does Google again.
-	again := accountOf(t, api.expect(api.do("POST", "/v1/auth/signin", "", map[string]string{"email": "minh@example.vn", "password": "mat-khau-1"}), 200))
+	// Nobody had proved owning the email before Google did, so the password
+	// (maybe set by someone who registered another person's address) and its
+	// sessions end; Google works, and the owner may set a new password.
+	api.expect(api.do("POST", "/v1/auth/signin", "", map[string]string{"email": "minh@example.vn", "password": "mat-khau-1"}), 400)
+	api.expect(api.do("POST", "/v1/auth/session/renew", "", map[string]string{"refresh_token": acc.refresh}), 401)
+	api.expect(api.do("POST", "/v1/auth/credentials", s.access, map[string]string{"password": "mat-khau-moi"}), 204)
+	again := accountOf(t, api.expect(api.do("POST", "/v1/auth/signin", "", map[string]string{"email": "minh@example.vn", "password": "mat-khau-moi"}), 200))
 	if again.id != acc.id {
-		t.Fatal("password sign-in after linking")
+		t.Fatal("password sign-in after setting a new password")
 	}
 	if s2 := api.googleSignIn(p, googleUser{sub: "sub-minh", email: "minh@example.vn", verified: true}, ""); s2.userID != acc.id {
 		t.Fatal("second Google sign-in after linking")

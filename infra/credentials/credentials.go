@@ -79,21 +79,42 @@ var ErrGoogleLinked = domain.Conflict("Account is linked to another Google accou
 // verified: only called after Google vouched for that very email. An account
 // linked to another subject is left alone (ErrGoogleLinked).
 func (s *Store) LinkGoogle(ctx context.Context, userID, sub string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE credentials SET google_sub = $2, email_verified = true, updated_at = now()
-		WHERE user_id = $1 AND (google_sub IS NULL OR google_sub = $2)`, userID, sub)
-	if isUniqueViolation(err) {
-		return ErrGoogleLinked
-	}
-	if err != nil {
-		return fmt.Errorf("credentials: link google: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		if _, err := s.ByUserID(ctx, userID); err != nil {
-			return err
+	return postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var verified bool
+		err := tx.QueryRow(ctx, `SELECT email_verified FROM credentials WHERE user_id = $1 FOR UPDATE`, userID).Scan(&verified)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return domain.NotFound("User does not exist")
 		}
-		return ErrGoogleLinked
-	}
-	return nil
+		if err != nil {
+			return fmt.Errorf("credentials: link google: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE credentials SET google_sub = $2, email_verified = true, updated_at = now()
+			WHERE user_id = $1 AND (google_sub IS NULL OR google_sub = $2)`, userID, sub)
+		if isUniqueViolation(err) {
+			return ErrGoogleLinked
+		}
+		if err != nil {
+			return fmt.Errorf("credentials: link google: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrGoogleLinked
+		}
+		if verified {
+			return nil
+		}
+		// Nobody proved owning this email before Google did: whoever set
+		// the password may have registered someone else's address to wait
+		// for them. The password and every session made with it end here;
+		// the real owner signs in with Google and may set a new password.
+		if _, err := tx.Exec(ctx, `UPDATE credentials SET password_hash = NULL WHERE user_id = $1`, userID); err != nil {
+			return fmt.Errorf("credentials: clear unverified password: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = now(), revoke_reason = 'email verified by Google'
+			WHERE user_id = $1 AND revoked_at IS NULL`, userID); err != nil {
+			return fmt.Errorf("credentials: revoke unverified sessions: %w", err)
+		}
+		return nil
+	})
 }
 
 func (s *Store) one(ctx context.Context, where string, arg any) (domain.Credential, error) {
