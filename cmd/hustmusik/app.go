@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/hustmusik/backend/commands"
+	"github.com/hustmusik/backend/infra/blob/localblob"
 	"github.com/hustmusik/backend/infra/config"
 	"github.com/hustmusik/backend/infra/credentials"
 	"github.com/hustmusik/backend/infra/httpapi"
@@ -29,10 +30,13 @@ type app struct {
 	// library is a listener's follows and listens.
 	library *commands.Library
 	// google is Google sign-in.
-	google  *commands.Google
-	runtime *projections.Runtime
-	server  *httpapi.Server
-	logger  *slog.Logger
+	google *commands.Google
+	// media hands out audio URLs; mediaStores are where audio and images go.
+	media       *commands.Media
+	mediaStores mediaStores
+	runtime     *projections.Runtime
+	server      *httpapi.Server
+	logger      *slog.Logger
 }
 
 // allProjectors is every read model, by stable name.
@@ -75,6 +79,17 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
+	stores, err := newMediaStores(cfg, secret, logger)
+	if err != nil {
+		return nil, err
+	}
+	media, err := commands.NewMedia(commands.MediaConfig{Blobs: stores.blobs, Images: stores.images, Logger: logger}, e.store)
+	if err != nil {
+		return nil, err
+	}
+	identity.UseMedia(media)
+	catalog.UseMedia(media)
+	collections.UseMedia(media)
 	rt, err := projections.New(projections.Config{}, e.pool, e.store, logger)
 	if err != nil {
 		return nil, err
@@ -85,6 +100,11 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 		}
 	}
 	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, catalog: catalog, collections: collections, library: library, runtime: rt, logger: logger}
+	a.media, a.mediaStores = media, stores
+	var bodyLimitExempt []string
+	if stores.local != nil {
+		bodyLimitExempt = []string{localblob.PathPrefix} // audio uploads: the blob handler bounds them
+	}
 	a.google = googleSignIn
 	srv, err := httpapi.New(httpapi.Config{
 		Addr:               cfg.Addr,
@@ -94,12 +114,14 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 		Verifier:           tokens,
 		Waiter:             rt,
 		Pool:               e.pool,
+		BodyLimitExempt:    bodyLimitExempt,
 	}, logger)
 	if err != nil {
 		return nil, err
 	}
 	a.server = srv
 	routes(srv, a.handlers(), cfg.AuthRatePerMinute)
+	stores.mount(srv.Engine())
 	return a, nil
 }
 
@@ -117,6 +139,7 @@ func (a *app) handlers() handlers {
 		songs:            readapi.NewSongs(a.env.pool),
 		library:          commands.NewLibraryHTTP(a.library, a.runtime),
 		libraryReads:     readapi.NewLibrary(a.env.pool),
+		media:            commands.NewMediaHTTP(a.media, a.runtime),
 	}
 }
 
@@ -159,6 +182,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	defer e.Close()
 	a, err := newApp(cfg, e, logger, password.Config{})
 	if err != nil {
+		return err
+	}
+	if err := a.mediaStores.prepare(ctx); err != nil {
 		return err
 	}
 	logger.Info("hustmusik serving", "addr", cfg.Addr, "public_url", cfg.PublicURL)
