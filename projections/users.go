@@ -21,6 +21,7 @@ func (Users) Filter() eventstore.Filter {
 	return eventstore.Filter{EventTypes: []string{
 		domain.UserRegistered{}.EventType(), domain.UserProfileChanged{}.EventType(),
 		domain.UserRoleChanged{}.EventType(), domain.UserDeleted{}.EventType(),
+		domain.PremiumExtended{}.EventType(),
 	}}
 }
 
@@ -52,6 +53,8 @@ func (Users) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedE
 			b.Queue(`UPDATE users SET role = $2, position = $3 WHERE id = $1`, e.UserID, string(e.Role), rec.Position)
 		case domain.UserDeleted:
 			b.Queue(`DELETE FROM users WHERE id = $1`, e.UserID)
+		case domain.PremiumExtended:
+			b.Queue(`UPDATE users SET premium_until = $2, position = $3 WHERE id = $1`, e.UserID, e.Until, rec.Position)
 		}
 	}
 	if b.Len() == 0 {

@@ -38,6 +38,8 @@ type Profile struct {
 type MyProfile struct {
 	Profile
 	CreatedAt time.Time `json:"created_at"`
+	// PremiumUntil is when Premium ends; null when never bought.
+	PremiumUntil *time.Time `json:"premium_until"`
 }
 
 // Users answers the user queries.
@@ -72,8 +74,8 @@ func (q *Users) List(ctx context.Context, page, limit int) (int, []UserListItem,
 // ByID is one user's profile; 404 when unknown or deleted.
 func (q *Users) ByID(ctx context.Context, id string) (MyProfile, error) {
 	var p MyProfile
-	err := q.pool.QueryRow(ctx, `SELECT id::text, username, avatarurl, country, role, created_at FROM users WHERE id = $1`, id).
-		Scan(&p.ID, &p.Username, &p.AvatarURL, &p.Country, &p.Role, &p.CreatedAt)
+	err := q.pool.QueryRow(ctx, `SELECT id::text, username, avatarurl, country, role, created_at, premium_until FROM users WHERE id = $1`, id).
+		Scan(&p.ID, &p.Username, &p.AvatarURL, &p.Country, &p.Role, &p.CreatedAt, &p.PremiumUntil)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, domain.NotFound("User does not exist")
 	}

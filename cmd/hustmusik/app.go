@@ -7,7 +7,6 @@ import (
 	"log/slog"
 
 	"github.com/hustmusik/backend/commands"
-	"github.com/hustmusik/backend/infra/blob/localblob"
 	"github.com/hustmusik/backend/infra/config"
 	"github.com/hustmusik/backend/infra/credentials"
 	"github.com/hustmusik/backend/infra/httpapi"
@@ -31,18 +30,18 @@ type app struct {
 	library *commands.Library
 	// google is Google sign-in.
 	google *commands.Google
-	// media hands out audio URLs; mediaStores are where audio and images go.
-	media       *commands.Media
-	mediaStores mediaStores
-	runtime     *projections.Runtime
-	server      *httpapi.Server
-	logger      *slog.Logger
+	// orders are the payment commands; reconciler settles lost callbacks.
+	orders     *commands.Orders
+	reconciler *commands.Reconciler
+	runtime    *projections.Runtime
+	server     *httpapi.Server
+	logger     *slog.Logger
 }
 
 // allProjectors is every read model, by stable name.
 func allProjectors() []projections.Projector {
 	return []projections.Projector{projections.Users{}, projections.Catalog{}, projections.Collections{},
-		projections.Follows{}, projections.History{}}
+		projections.Follows{}, projections.History{}, projections.Orders{}}
 }
 
 func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) (*app, error) {
@@ -79,17 +78,10 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
-	stores, err := newMediaStores(cfg, secret, logger)
+	orders, reconciler, err := newOrders(cfg, e, logger)
 	if err != nil {
 		return nil, err
 	}
-	media, err := commands.NewMedia(commands.MediaConfig{Blobs: stores.blobs, Images: stores.images, Logger: logger}, e.store)
-	if err != nil {
-		return nil, err
-	}
-	identity.UseMedia(media)
-	catalog.UseMedia(media)
-	collections.UseMedia(media)
 	rt, err := projections.New(projections.Config{}, e.pool, e.store, logger)
 	if err != nil {
 		return nil, err
@@ -100,11 +92,7 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 		}
 	}
 	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, catalog: catalog, collections: collections, library: library, runtime: rt, logger: logger}
-	a.media, a.mediaStores = media, stores
-	var bodyLimitExempt []string
-	if stores.local != nil {
-		bodyLimitExempt = []string{localblob.PathPrefix} // audio uploads: the blob handler bounds them
-	}
+	a.orders, a.reconciler = orders, reconciler
 	a.google = googleSignIn
 	srv, err := httpapi.New(httpapi.Config{
 		Addr:               cfg.Addr,
@@ -114,14 +102,12 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 		Verifier:           tokens,
 		Waiter:             rt,
 		Pool:               e.pool,
-		BodyLimitExempt:    bodyLimitExempt,
 	}, logger)
 	if err != nil {
 		return nil, err
 	}
 	a.server = srv
 	routes(srv, a.handlers(), cfg.AuthRatePerMinute)
-	stores.mount(srv.Engine())
 	return a, nil
 }
 
@@ -139,7 +125,8 @@ func (a *app) handlers() handlers {
 		songs:            readapi.NewSongs(a.env.pool),
 		library:          commands.NewLibraryHTTP(a.library, a.runtime),
 		libraryReads:     readapi.NewLibrary(a.env.pool),
-		media:            commands.NewMediaHTTP(a.media, a.runtime),
+		orders:           commands.NewOrdersHTTP(a.orders, a.runtime),
+		orderReads:       readapi.NewOrders(a.env.pool, a.orders.Configured()),
 	}
 }
 
@@ -164,7 +151,16 @@ func (a *app) run(ctx context.Context) error {
 		cancel()
 		errc <- err
 	}()
-	return errors.Join(<-errc, <-errc)
+	// The order reconciler logs its own failed passes and ends with ctx.
+	reconciled := make(chan struct{})
+	go func() {
+		defer close(reconciled)
+		a.reconciler.Run(ctx)
+	}()
+	err := errors.Join(<-errc, <-errc)
+	cancel()
+	<-reconciled
+	return err
 }
 
 // refreshTokens adds the refresh-token functions to the access-token issuer,
@@ -182,9 +178,6 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	defer e.Close()
 	a, err := newApp(cfg, e, logger, password.Config{})
 	if err != nil {
-		return err
-	}
-	if err := a.mediaStores.prepare(ctx); err != nil {
 		return err
 	}
 	logger.Info("hustmusik serving", "addr", cfg.Addr, "public_url", cfg.PublicURL)

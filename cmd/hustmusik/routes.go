@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/hustmusik/backend/commands"
@@ -19,7 +21,8 @@ type handlers struct {
 	songs            *readapi.Songs
 	library          *commands.LibraryHTTP
 	libraryReads     *readapi.Library
-	media            *commands.MediaHTTP
+	orders           *commands.OrdersHTTP
+	orderReads       *readapi.Orders
 }
 
 // access says who may call a route; the middleware checks it before the
@@ -71,8 +74,6 @@ func (h handlers) table() []route {
 		{"POST", "/v1/song", signedIn, false, h.catalog.AddSong},
 		{"POST", "/v1/song/:id", signedIn, false, h.catalog.UpdateSong},
 		{"DELETE", "/v1/song/:id", signedIn, false, h.catalog.DeleteSong},
-		{"GET", "/v1/song/:id/presigned/upload", signedIn, false, h.media.UploadURL},
-		{"GET", "/v1/song/:id/presigned/stream", public, false, h.media.StreamURL},
 
 		// Artists
 		{"GET", "/v1/artist", public, false, h.artists.GetAll},
@@ -93,15 +94,30 @@ func (h handlers) table() []route {
 		{"DELETE", "/v1/collection/:id", signedIn, false, h.collectionWrites.Delete},
 		{"POST", "/v1/collection/:id/songs/:songid", signedIn, false, h.collectionWrites.AddSong},
 		{"DELETE", "/v1/collection/:id/songs/:songid", signedIn, false, h.collectionWrites.RemoveSong},
+
+		// Orders: checkout and its callback are static and win over
+		// :app_trans_id. The callback is not rate limited: it comes from
+		// ZaloPay's few servers, is MAC-verified, and a throttled one is a
+		// payment noticed late.
+		{"POST", "/v1/order/checkout", signedIn, true, h.orders.Checkout},
+		{"POST", "/v1/order/checkout/callback", public, false, h.orders.Callback},
+		{"POST", "/v1/order/:app_trans_id", signedIn, true, h.orders.Status},
+		{"GET", "/v1/order/:app_trans_id", signedIn, true, h.orders.Status},
+		{"GET", "/v1/order/:app_trans_id/events", signedIn, true, h.orderReads.GetEvents},
 	}
 }
 
 func routes(srv *httpapi.Server, h handlers, authPerMinute int) {
 	r := srv.Engine()
 	authLimit := httpapi.RateLimit("auth", authPerMinute, max(5, authPerMinute/3))
+	// Orders get buckets of their own: paying must not use up signing in.
+	orderLimit := httpapi.RateLimit("order", authPerMinute, max(5, authPerMinute/3))
 	for _, rt := range h.table() {
 		var chain []gin.HandlerFunc
-		if rt.limited {
+		switch {
+		case rt.limited && strings.HasPrefix(rt.path, "/v1/order"):
+			chain = append(chain, orderLimit)
+		case rt.limited:
 			chain = append(chain, authLimit)
 		}
 		if rt.access == signedIn {
