@@ -21,6 +21,7 @@ type handlers struct {
 	songs            *readapi.Songs
 	library          *commands.LibraryHTTP
 	libraryReads     *readapi.Library
+	media            *commands.MediaHTTP
 	orders           *commands.OrdersHTTP
 	orderReads       *readapi.Orders
 }
@@ -74,6 +75,8 @@ func (h handlers) table() []route {
 		{"POST", "/v1/song", signedIn, false, h.catalog.AddSong},
 		{"POST", "/v1/song/:id", signedIn, false, h.catalog.UpdateSong},
 		{"DELETE", "/v1/song/:id", signedIn, false, h.catalog.DeleteSong},
+		{"GET", "/v1/song/:id/presigned/upload", signedIn, false, h.media.UploadURL},
+		{"GET", "/v1/song/:id/presigned/stream", public, false, h.media.StreamURL},
 
 		// Artists
 		{"GET", "/v1/artist", public, false, h.artists.GetAll},
