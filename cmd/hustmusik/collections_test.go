@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"image/color"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -203,17 +204,22 @@ func TestCollectionCreateAndGet(t *testing.T) {
 		})
 	}
 
-	// Multipart, as the frontend sends it with a cover image: the file part
-	// is not stored yet, the fields are.
+	// Multipart, as the frontend sends it with a cover image: the image is
+	// stored and its URL is the thumbnail (media_test.go checks the bytes).
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	mw.WriteField("title", "Với ảnh")
 	mw.WriteField("visibility", "Private")
 	fw, _ := mw.CreateFormFile("file", "cover.png")
-	fw.Write([]byte("\x89PNG\r\n\x1a\nnot really"))
+	fw.Write(pngBytes(t, color.RGBA{0, 128, 0, 255}))
 	mw.Close()
 	r = api.expect(api.do("POST", "/v1/collection", w.lan.access, buf.Bytes(), "Content-Type", mw.FormDataContentType()), 200)
-	colDetail(t, r.json(t)["data"].(map[string]any), "", "Với ảnh", "", "Playlist", "", w.lan, w.lanName)
+	withImage := r.json(t)["data"].(map[string]any)
+	thumb, _ := withImage["thumbnailurl"].(string)
+	if !strings.Contains(thumb, "/blob/images/collections/") {
+		t.Fatalf("thumbnailurl %q is not the stored cover", thumb)
+	}
+	colDetail(t, withImage, "", "Với ảnh", "", "Playlist", thumb, w.lan, w.lanName)
 
 	api.expect(api.do("GET", "/v1/collection/"+colUnknownID, "", nil), 404)
 	if msg := api.expect(api.do("GET", "/v1/collection/12345", "", nil), 400).errorMessage(t); !strings.Contains(msg, "collection id") {
