@@ -40,6 +40,9 @@ type app struct {
 	runtime    *projections.Runtime
 	server     *httpapi.Server
 	logger     *slog.Logger
+
+	// search is the search index and its projector.
+	search *searchBackend
 }
 
 // allProjectors is every read model, by stable name.
@@ -97,17 +100,22 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
+	searchIndex, err := newSearchBackend(cfg, e, logger, true)
+	if err != nil {
+		return nil, err
+	}
 	rt, err := projections.New(projections.Config{}, e.pool, e.store, logger)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range allProjectors() {
+	for _, p := range everyProjector(searchIndex.projector) {
 		if err := rt.Add(p); err != nil {
 			return nil, err
 		}
 	}
 	a := &app{cfg: cfg, env: e, tokens: tokens, identity: identity, catalog: catalog, collections: collections, library: library, runtime: rt, logger: logger}
 	a.media, a.mediaStores = media, stores
+	a.search = searchIndex
 	a.orders, a.reconciler = orders, reconciler
 	var bodyLimitExempt []string
 	if stores.local != nil {
@@ -150,6 +158,7 @@ func (a *app) handlers() handlers {
 		media:            commands.NewMediaHTTP(a.media, a.runtime),
 		orders:           commands.NewOrdersHTTP(a.orders, a.runtime),
 		orderReads:       readapi.NewOrders(a.env.pool, a.orders.Configured()),
+		search:           readapi.NewSearch(a.search.index),
 	}
 }
 
@@ -204,6 +213,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	if err := a.mediaStores.prepare(ctx); err != nil {
+		return err
+	}
+	if err := a.search.prepare(ctx, cfg); err != nil {
 		return err
 	}
 	logger.Info("hustmusik serving", "addr", cfg.Addr, "public_url", cfg.PublicURL)

@@ -65,9 +65,13 @@ func projectionsCmd(ctx context.Context, cfg config.Config, logger *slog.Logger,
 		return err
 	}
 	defer e.Close()
+	searchIndex, err := newSearchBackend(cfg, e, logger, false)
+	if err != nil {
+		return err
+	}
 	switch args[0] {
 	case "status":
-		st, err := projections.ReadStatus(ctx, e.pool, e.store, allProjectors())
+		st, err := projections.ReadStatus(ctx, e.pool, e.store, everyProjector(searchIndex.projector))
 		if err != nil {
 			return err
 		}
@@ -92,7 +96,7 @@ func projectionsCmd(ctx context.Context, cfg config.Config, logger *slog.Logger,
 		}
 		var chosen []projections.Projector
 		var names []string
-		for _, p := range allProjectors() {
+		for _, p := range everyProjector(searchIndex.projector) {
 			names = append(names, p.Name())
 			if args[1] == "all" || args[1] == p.Name() {
 				chosen = append(chosen, p)
@@ -102,6 +106,13 @@ func projectionsCmd(ctx context.Context, cfg config.Config, logger *slog.Logger,
 			return fmt.Errorf("no projector %q (have: %s)", args[1], strings.Join(names, ", "))
 		}
 		for _, p := range chosen {
+			if p == projections.Projector(searchIndex.projector) {
+				// Elasticsearch's indexes must exist before the replay
+				// resets and fills them.
+				if err := searchIndex.prepare(ctx, cfg); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(stderr, "rebuilding %s...\n", p.Name())
 			pos, err := projections.Replay(ctx, e.pool, e.store, p, 1000)
 			if err != nil {

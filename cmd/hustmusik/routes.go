@@ -24,6 +24,7 @@ type handlers struct {
 	media            *commands.MediaHTTP
 	orders           *commands.OrdersHTTP
 	orderReads       *readapi.Orders
+	search           *readapi.Search
 }
 
 // access says who may call a route; the middleware checks it before the
@@ -107,6 +108,16 @@ func (h handlers) table() []route {
 		{"POST", "/v1/order/:app_trans_id", signedIn, true, h.orders.Status},
 		{"GET", "/v1/order/:app_trans_id", signedIn, true, h.orders.Status},
 		{"GET", "/v1/order/:app_trans_id/events", signedIn, true, h.orderReads.GetEvents},
+
+		// Search: public; a token, if any, adds the caller's private
+		// playlists. /v1/search (and /v1/search/) is a search for nothing.
+		{"GET", "/v1/search", public, false, h.search.GetEmpty},
+		{"GET", "/v1/search/:term", public, false, h.search.GetAll},
+		{"GET", "/v1/search/:term/songs", public, false, h.search.GetSongs},
+		{"GET", "/v1/search/:term/artists", public, false, h.search.GetArtists},
+		{"GET", "/v1/search/:term/albums", public, false, h.search.GetAlbums},
+		{"GET", "/v1/search/:term/playlists", public, false, h.search.GetPlaylists},
+		{"GET", "/v1/search/:term/users", public, false, h.search.GetUsers},
 	}
 }
 
