@@ -28,7 +28,7 @@ func TestCatalogProjectorCountsStreamGrantsAsViews(t *testing.T) {
 	}
 	add(domain.SongPlaysStream(s2), domain.StreamGranted{SongID: s2})
 	add(domain.SongPlaysStream(gone), domain.StreamGranted{SongID: gone}) // no row: nothing to count
-	add(domain.SongStream(s1), domain.AudioUploadGranted{SongID: s1})    // not a view
+	add(domain.SongStream(s1), domain.AudioUploadGranted{SongID: s1})     // not a view
 
 	views := func() map[string]int64 {
 		t.Helper()
