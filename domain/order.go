@@ -408,7 +408,10 @@ func (o *Order) CheckedStatus(st GatewayStatus, source string, now time.Time) er
 	case st.ReturnCode == gatewayFail && st.Expired, st.ReturnCode != gatewaySuccess && !now.Before(o.ExpiresAt()):
 		o.Record(o, OrderExpired{AppTransID: o.ID, ExpiredAt: now.UTC(), Source: source, GatewayCodes: st.GatewayCodes})
 		return nil
-	case st.ReturnCode == gatewayFail:
+	case st.ReturnCode == gatewayFail && o.GatewayAnswered:
+		// Before the create answer is in, "failed" may only mean the
+		// gateway has not registered the order yet: it must not fail an
+		// order whose payment page the buyer is about to get.
 		reason := st.SubReturnMessage
 		if reason == "" {
 			reason = st.ReturnMessage

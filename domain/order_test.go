@@ -196,6 +196,18 @@ func TestOrderStatusChecks(t *testing.T) {
 			t.Fatal("a callback reopened an expired order")
 		}
 	})
+	t.Run("a failure answer before the create answer is only recorded", func(t *testing.T) {
+		o := NewOrder("250101_inflight")
+		o.Create("u1", []OrderItem{{"a", 1000, 1}}, t0)
+		o.CheckedStatus(GatewayStatus{GatewayCodes: GatewayCodes{ReturnCode: 2, SubReturnCode: -101}}, SourceReconciler, t0.Add(5*time.Second))
+		if o.Status != OrderPending || !equal(types(o), []string{"OrderCreated", "StatusChecked"}) {
+			t.Fatalf("status %s, events %v", o.Status, types(o))
+		}
+		o.GatewayCreated(GatewayCodes{ReturnCode: 1}, "https://pay")
+		if o.Status != OrderPending || !o.GatewayAnswered {
+			t.Fatal("the create answer was lost")
+		}
+	})
 	t.Run("the gateway says it expired", func(t *testing.T) {
 		o := newPending(t)
 		o.CheckedStatus(GatewayStatus{GatewayCodes: GatewayCodes{ReturnCode: 2, SubReturnCode: -54}, Expired: true}, SourceReconciler, t0.Add(time.Minute))

@@ -82,6 +82,10 @@ func (q *Users) ByID(ctx context.Context, id string) (MyProfile, error) {
 	if err != nil {
 		return p, fmt.Errorf("get user: %w", err)
 	}
+	if p.PremiumUntil != nil {
+		utc := p.PremiumUntil.UTC()
+		p.PremiumUntil = &utc
+	}
 	return p, nil
 }
 
