@@ -58,6 +58,10 @@ type Config struct {
 	// CloseTimeout bounds how long a stopping router waits for the batches
 	// in flight (default 30s).
 	CloseTimeout time.Duration
+	// OnCommit, when set, is told of every committed batch: the projector,
+	// how many events it applied and how long the transaction took (metrics).
+	// It runs on the projector's goroutine: it must be quick.
+	OnCommit func(projector string, events int, took time.Duration)
 }
 
 func (c *Config) setDefaults() {
@@ -341,11 +345,18 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 	if checkpoint <= after && len(events) == 0 {
 		return nil
 	}
+	began := time.Now()
 	tx, err := rt.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("projections: %s: begin: %w", r.name, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// Shared with every other commit of this projector, exclusive for the
+	// swap of a blue/green rebuild: the swap waits for the batch in flight,
+	// and a batch waits for the swap before touching any table.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, swapKey(r.name)); err != nil {
+		return fmt.Errorf("projections: %s: swap lock: %w", r.name, err)
+	}
 
 	switch {
 	case park != nil:
@@ -388,6 +399,9 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 		return fmt.Errorf("projections: %s: commit checkpoint %d: %w", r.name, checkpoint, err)
 	}
 	rt.positions.set(r.name, checkpoint)
+	if rt.cfg.OnCommit != nil && park == nil {
+		rt.cfg.OnCommit(r.name, len(events), time.Since(began))
+	}
 	return nil
 }
 

@@ -41,6 +41,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hustmusik/backend/infra/token"
 )
@@ -86,6 +87,11 @@ type Config struct {
 	// Default "/v1/auth/": their answers carry fresh session tokens, which
 	// must not sit in plain text in a table for a day.
 	IdempotencyExclude []string
+	// Metrics, when set, gets the HTTP request metrics and is served at
+	// GET /metrics (Prometheus text format) with whatever else is in it.
+	Metrics *prometheus.Registry
+	// Ready are the checks of GET /readyz (none: always ready).
+	Ready []ReadyCheck
 }
 
 func (c *Config) setDefaults() {
@@ -192,7 +198,16 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		consistencyTimeout: cfg.ConsistencyTimeout,
 		rateLimit:          cfg.RateLimit,
 	}}
+	var observe gin.HandlerFunc = func(c *gin.Context) { c.Next() }
+	if cfg.Metrics != nil {
+		m, err := newHTTPMetrics(cfg.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		observe = m.observe
+	}
 	e.Use(
+		observe,
 		s.requestID,
 		s.accessLog,
 		s.recovery,
@@ -206,6 +221,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"error": "Route not found"})
 	})
 	e.GET("/", health)
+	s.mountObservability()
 	return s, nil
 }
 
