@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -116,7 +117,15 @@ func (c *Config) setDefaults() {
 		c.DataDir = "./.hustmusik"
 	}
 	if c.PublicURL == "" {
+		// Follow the listen address, so presigned local URLs point at this
+		// process even when only HUSTMUSIK_ADDR was set.
 		c.PublicURL = "http://localhost:7554"
+		if host, port, err := net.SplitHostPort(c.Addr); err == nil && port != "" {
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "localhost"
+			}
+			c.PublicURL = "http://" + net.JoinHostPort(host, port)
+		}
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if len(c.FrontendOrigins) == 0 {

@@ -66,3 +66,20 @@ func TestJWTSecretIsGeneratedOnceAndKept(t *testing.T) {
 		t.Fatalf("secret not kept: %q vs %q", a, b)
 	}
 }
+
+func TestPublicURLFollowsTheListenAddress(t *testing.T) {
+	for addr, want := range map[string]string{"": "http://localhost:7554", ":8080": "http://localhost:8080",
+		"127.0.0.1:7620": "http://127.0.0.1:7620", "0.0.0.0:9000": "http://localhost:9000"} {
+		c, err := FromEnv(env(map[string]string{"HUSTMUSIK_ADDR": addr}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.PublicURL != want {
+			t.Errorf("HUSTMUSIK_ADDR=%q: PUBLIC_URL %q, want %q", addr, c.PublicURL, want)
+		}
+	}
+	c, _ := FromEnv(env(map[string]string{"HUSTMUSIK_ADDR": ":8080", "PUBLIC_URL": "https://api.hust.vn/"}))
+	if c.PublicURL != "https://api.hust.vn" {
+		t.Errorf("an explicit PUBLIC_URL wins: %q", c.PublicURL)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hustmusik/backend/domain"
+	"github.com/hustmusik/backend/infra/eventstore"
 )
 
 // unusableTokens are values the frontend sends when it has no token
@@ -29,6 +30,12 @@ func (s *Server) authenticate(c *gin.Context) {
 			c.Set(keySessionID, claims.SessionID)
 		}
 	}
+	// Every event a command appends for this request carries who asked and
+	// which request it was: the auditor's trail starts here.
+	rid := RequestID(c)
+	c.Request = c.Request.WithContext(eventstore.WithMetadata(c.Request.Context(), eventstore.Metadata{
+		ActorID: Principal(c).UserID, RequestID: rid, CorrelationID: rid, Source: "api",
+	}))
 	c.Next()
 }
 
