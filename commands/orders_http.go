@@ -38,7 +38,8 @@ type checkoutBody struct {
 }
 
 // decodeItems turns the items JSON into order items: an array of objects
-// with a non-empty itemname and whole positive itemprice and itemquantity.
+// with a non-empty itemname and whole positive itemprice and itemquantity
+// (JSON numbers, or numbers in strings as some clients send them).
 // Missing, null or empty is "cannot be empty"; anything else malformed is
 // "invalid format or values". Amount limits are the domain's.
 func decodeItems(raw json.RawMessage) ([]domain.OrderItem, error) {
