@@ -9,18 +9,23 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hustmusik/backend/infra/config"
+	"github.com/hustmusik/backend/infra/eventstore"
+	"github.com/hustmusik/backend/infra/eventstore/esdbstore"
 	"github.com/hustmusik/backend/infra/eventstore/pgstore"
 	"github.com/hustmusik/backend/infra/pgcluster"
 	"github.com/hustmusik/backend/infra/postgres"
 )
 
 // env is what every command stands on: the database (the private cluster or
-// DATABASE_URL), migrated, and the event store.
+// DATABASE_URL), migrated, and the event store: KurrentDB when
+// EVENTSTORE_URL is set, else the events table of that same database.
+// PostgreSQL holds the read models, checkpoints and credentials either way.
 type env struct {
-	cluster *pgcluster.Cluster
-	pool    *pgxpool.Pool
-	store   *pgstore.Store
-	logger  *slog.Logger
+	cluster    *pgcluster.Cluster
+	pool       *pgxpool.Pool
+	store      eventstore.Store
+	closeStore func()
+	logger     *slog.Logger
 }
 
 // openEnv starts (or joins) the private cluster unless DATABASE_URL is set,
@@ -56,20 +61,30 @@ func openEnv(ctx context.Context, cfg config.Config, logger *slog.Logger, adopt 
 		e.Close()
 		return nil, err
 	}
+	if cfg.EventStoreURL != "" {
+		store, err := esdbstore.New(esdbstore.Config{URL: cfg.EventStoreURL}, logger)
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.store, e.closeStore = store, store.Close
+		logger.Info("event store: KurrentDB (EVENTSTORE_URL)")
+		return e, nil
+	}
 	store, err := pgstore.New(pgstore.Config{}, pool, logger)
 	if err != nil {
 		e.Close()
 		return nil, err
 	}
-	e.store = store
+	e.store, e.closeStore = store, store.Close
 	return e, nil
 }
 
 // Close releases everything in reverse order, stopping the cluster if this
 // process started it.
 func (e *env) Close() {
-	if e.store != nil {
-		e.store.Close()
+	if e.closeStore != nil {
+		e.closeStore()
 	}
 	if e.pool != nil {
 		e.pool.Close()
