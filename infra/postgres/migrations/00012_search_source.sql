@@ -43,7 +43,19 @@ CREATE TABLE search_src_collections (
 -- A renamed or deleted user rebuilds or deletes every collection they own.
 CREATE INDEX search_src_collections_owner ON search_src_collections (owner_id);
 
+-- pgsearch: a search for one short word ("d", "em") walks its prefix-only
+-- hits in ranking order (popularity, sort key, id) and stops when the page
+-- is full, instead of sorting every title that has a word starting with it.
+CREATE INDEX search_songs_rank ON search_songs (views DESC, sort_key COLLATE "C", id) WHERE NOT deleted;
+CREATE INDEX search_artists_rank ON search_artists (sort_key COLLATE "C", id) WHERE NOT deleted;
+CREATE INDEX search_collections_rank ON search_collections (sort_key COLLATE "C", id) WHERE NOT deleted;
+CREATE INDEX search_users_rank ON search_users (sort_key COLLATE "C", id) WHERE NOT deleted;
+
 -- +goose Down
+DROP INDEX search_users_rank;
+DROP INDEX search_collections_rank;
+DROP INDEX search_artists_rank;
+DROP INDEX search_songs_rank;
 DROP TABLE search_src_collections;
 DROP TABLE search_src_songs;
 DROP TABLE search_src_artists;

@@ -13,6 +13,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -271,6 +272,14 @@ func buildQuery(t *table, q search.Query, typos [][]string, filter string, args 
 	for k, v := range args {
 		named[k] = v
 	}
+	if len(q.Words) == 1 && utf8.RuneCountInString(q.Words[0]) <= shortWord && len(typos[0]) == 0 {
+		return buildShortQuery(t, q, filter, named, offset, size)
+	}
+	return buildScoredQuery(t, q, typos, filter, named)
+}
+
+// buildScoredQuery scores every matching document and sorts them all.
+func buildScoredQuery(t *table, q search.Query, typos [][]string, filter string, named pgx.NamedArgs) (string, pgx.NamedArgs) {
 	var score, where []string
 	for i, w := range q.Words {
 		raw, word, like, variants := fmt.Sprintf("r%d", i), fmt.Sprintf("w%d", i), fmt.Sprintf("l%d", i), fmt.Sprintf("v%d", i)
@@ -295,6 +304,41 @@ func buildQuery(t *table, q search.Query, typos [][]string, filter string, args 
   SELECT *, %s AS score FROM %s WHERE NOT deleted AND %s
 ) hit ORDER BY score DESC, %s sort_key COLLATE "C", id LIMIT @size OFFSET @offset`,
 		t.columns, strings.Join(score, " + "), t.name, strings.Join(where, " AND "), t.popularity)
+	return sql, named
+}
+
+// shortWord is the longest lone query word searched by buildShortQuery.
+const shortWord = 2
+
+// buildShortQuery writes the search SQL of a query of one short word ("d",
+// "em"). Such a word starts a word of a large share of all titles, and
+// scoring and sorting every one of them made these the slowest searches.
+// Its hits fall into two groups whose scores never interleave:
+//   - whole-word matches (ScoreWord + ScorePrefix, plus ScoreExact with the
+//     right diacritics): few, found through the words index, sorted;
+//   - prefix-only matches (ScorePrefix alone), which rank by popularity,
+//     sort key and id only: the (popularity, sort key, id) index is walked in
+//     that order until the page is full.
+//
+// The order is the one buildQuery gives; only the work differs.
+func buildShortQuery(t *table, q search.Query, filter string, named pgx.NamedArgs, offset, size int) (string, pgx.NamedArgs) {
+	named["r0"] = q.RawWords[0]
+	named["w0"] = q.Words[0]
+	named["l0"] = "% " + escapeLike(q.Words[0]) + "%"
+	named["end"] = offset + size // each group may fill the page alone
+	if filter != "" {
+		filter = " AND (" + filter + ")"
+	}
+	order := t.popularity + ` sort_key COLLATE "C", id`
+	sql := fmt.Sprintf(`SELECT %[1]s FROM (
+  (SELECT *, CASE WHEN raw_words @> ARRAY[@r0]::text[] THEN %[2]d ELSE %[3]d END AS score FROM %[4]s
+   WHERE NOT deleted AND words @> ARRAY[@w0]::text[]%[5]s ORDER BY score DESC, %[6]s LIMIT @end)
+  UNION ALL
+  (SELECT *, %[7]d AS score FROM %[4]s
+   WHERE NOT deleted AND folded LIKE @l0 AND NOT words @> ARRAY[@w0]::text[]%[5]s ORDER BY %[6]s LIMIT @end)
+) hit ORDER BY score DESC, %[6]s LIMIT @size OFFSET @offset`,
+		t.columns, search.ScoreExact+search.ScoreWord+search.ScorePrefix, search.ScoreWord+search.ScorePrefix,
+		t.name, filter, order, search.ScorePrefix)
 	return sql, named
 }
 
