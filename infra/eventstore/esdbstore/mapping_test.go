@@ -188,7 +188,7 @@ func TestToEventData(t *testing.T) {
 		t.Fatalf("mapped %+v", out[0])
 	}
 	var back eventstore.Metadata
-	if err := json.Unmarshal(out[0].Metadata, &back); err != nil || back != md {
+	if err := json.Unmarshal(out[0].Metadata, &back); err != nil || !reflect.DeepEqual(back, md) {
 		t.Fatalf("metadata %s decodes to %+v, %v", out[0].Metadata, back, err)
 	}
 
