@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hustmusik/backend/infra/eventstore"
@@ -255,6 +257,13 @@ func RebuildBlueGreen(ctx context.Context, pool *pgxpool.Pool, store eventstore.
 	if !got {
 		return 0, fmt.Errorf("projections: rebuild %s: another rebuild of it runs", name)
 	}
+	defer func() {
+		// Explicitly: a closed session's locks go only once its backend
+		// has exited, and a rebuild started right after would be refused.
+		unlockCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = conn.Exec(unlockCtx, `SELECT pg_advisory_unlock($1)`, rebuildKey(name))
+		stop()
+	}()
 	// Whatever happens (a cancelled ctx included), no shadow tables stay
 	// behind. After a swap the shadow schema is already gone.
 	defer b.dropShadow()
@@ -551,6 +560,9 @@ func (b *blueGreen) swap(ctx context.Context) (uint64, error) {
 		b.after = batch.Checkpoint
 		b.events += uint64(len(batch.Events))
 	}
+	if err := b.lockServing(ctx, tx); err != nil {
+		return 0, err
+	}
 	stmts := []string{`CREATE SCHEMA ` + b.old}
 	for _, t := range b.tables {
 		stmts = append(stmts,
@@ -583,6 +595,50 @@ func (b *blueGreen) swap(ctx context.Context) (uint64, error) {
 	}
 	b.report("swapped", true)
 	return b.after, nil
+}
+
+// lockServing takes the serving tables for the swap. Readers lock the
+// tables of a join one at a time, in an order of the planner's choosing: a
+// reader holding one table and waiting for another that the swap holds,
+// while the swap waits for the first, is a deadlock, and PostgreSQL would
+// end one of them, perhaps the reader. So the swap takes every table with
+// a short lock timeout, and on a timeout gives back what it took (through a
+// savepoint), lets the readers pass, and tries again: only the swap ever
+// waits for the swap.
+func (b *blueGreen) lockServing(ctx context.Context, tx pgx.Tx) error {
+	names := make([]string, len(b.tables))
+	for i, t := range b.tables {
+		names[i] = "public." + t
+	}
+	lock := `LOCK TABLE ` + strings.Join(names, ", ") + ` IN ACCESS EXCLUSIVE MODE`
+	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '200ms'`); err != nil {
+		return fmt.Errorf("projections: rebuild %s: lock timeout: %w", b.name, err)
+	}
+	for attempt := 1; ; attempt++ {
+		if _, err := tx.Exec(ctx, `SAVEPOINT swap_locks`); err != nil {
+			return fmt.Errorf("projections: rebuild %s: savepoint: %w", b.name, err)
+		}
+		_, err := tx.Exec(ctx, lock)
+		if err == nil {
+			break
+		}
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" || attempt >= 300 {
+			return fmt.Errorf("projections: rebuild %s: lock the serving tables (attempt %d): %w", b.name, attempt, err)
+		}
+		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT swap_locks`); err != nil {
+			return fmt.Errorf("projections: rebuild %s: rollback to savepoint: %w", b.name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("projections: rebuild %s: %w", b.name, ctx.Err())
+		case <-time.After(time.Duration(5+rand.IntN(20)) * time.Millisecond):
+		}
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+		return fmt.Errorf("projections: rebuild %s: lock timeout: %w", b.name, err)
+	}
+	return nil
 }
 
 func (b *blueGreen) report(phase string, force bool) {

@@ -28,3 +28,15 @@ func (History) Tables() []string { return []string{"listen_history"} }
 
 // Tables of the "orders" projector.
 func (Orders) Tables() []string { return []string{"orders", "order_events"} }
+
+// Tables of the "search" projector when its index is PostgreSQL's, written
+// in the projector's transaction: its source tables, the documents and the
+// vocabulary. An external index (Elasticsearch) is not a set of tables
+// here: none, and the rebuild replays it in place.
+func (s *Search) Tables() []string {
+	if s.tx == nil {
+		return nil
+	}
+	return []string{"search_src_users", "search_src_artists", "search_src_songs", "search_src_collections",
+		"search_songs", "search_artists", "search_collections", "search_users", "search_vocabulary"}
+}

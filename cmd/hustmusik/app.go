@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hustmusik/backend/commands"
 	"github.com/hustmusik/backend/infra/blob/localblob"
 	"github.com/hustmusik/backend/infra/config"
 	"github.com/hustmusik/backend/infra/credentials"
+	"github.com/hustmusik/backend/infra/eventstore"
 	"github.com/hustmusik/backend/infra/httpapi"
 	"github.com/hustmusik/backend/infra/password"
 	"github.com/hustmusik/backend/infra/token"
@@ -40,6 +43,10 @@ type app struct {
 	runtime    *projections.Runtime
 	server     *httpapi.Server
 	logger     *slog.Logger
+	// metrics is served at /metrics; readiness bounds the projection lag
+	// that GET /readyz accepts.
+	metrics   *prometheus.Registry
+	readiness *projections.Readiness
 
 	// search is the search index and its projector.
 	search *searchBackend
@@ -48,7 +55,7 @@ type app struct {
 // allProjectors is every read model, by stable name.
 func allProjectors() []projections.Projector {
 	return []projections.Projector{projections.Users{}, projections.Catalog{}, projections.Collections{},
-		projections.Follows{}, projections.History{}, projections.Orders{}}
+		projections.Follows{}, projections.History{}, projections.Orders{}, projections.ListenStats{}}
 }
 
 func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) (*app, error) {
@@ -64,8 +71,18 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
+	// metrics is the process's one Prometheus registry (GET /metrics); the
+	// commands append through the metered store, which counts every event.
+	metrics, err := newMetricsRegistry()
+	if err != nil {
+		return nil, err
+	}
+	store, err := eventstore.NewMetered(e.store, metrics)
+	if err != nil {
+		return nil, err
+	}
 	identity, err := commands.NewIdentity(commands.IdentityConfig{AdminEmails: cfg.AdminEmails},
-		e.store, credentials.New(e.pool), hasher, refreshTokens{tokens})
+		store, credentials.New(e.pool), hasher, refreshTokens{tokens})
 	if err != nil {
 		return nil, err
 	}
@@ -73,15 +90,15 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
-	catalog, err := commands.NewCatalog(e.store)
+	catalog, err := commands.NewCatalog(store)
 	if err != nil {
 		return nil, err
 	}
-	collections, err := commands.NewCollections(e.store)
+	collections, err := commands.NewCollections(store)
 	if err != nil {
 		return nil, err
 	}
-	library, err := commands.NewLibrary(commands.LibraryConfig{}, e.store)
+	library, err := commands.NewLibrary(commands.LibraryConfig{}, store)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +106,7 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
-	media, err := commands.NewMedia(commands.MediaConfig{Blobs: stores.blobs, Images: stores.images, Logger: logger}, e.store)
+	media, err := commands.NewMedia(commands.MediaConfig{Blobs: stores.blobs, Images: stores.images, Logger: logger}, store)
 	if err != nil {
 		return nil, err
 	}
@@ -104,10 +121,15 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	if err != nil {
 		return nil, err
 	}
-	rt, err := projections.New(projections.Config{}, e.pool, e.store, logger)
+	projMetrics, err := projections.NewMetrics(metrics, logger)
 	if err != nil {
 		return nil, err
 	}
+	rt, err := projections.New(projections.Config{OnCommit: projMetrics.OnCommit}, e.pool, e.store, logger)
+	if err != nil {
+		return nil, err
+	}
+	projMetrics.SetStatus(rt.Status)
 	for _, p := range everyProjector(searchIndex.projector) {
 		if err := rt.Add(p); err != nil {
 			return nil, err
@@ -117,6 +139,7 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	a.media, a.mediaStores = media, stores
 	a.search = searchIndex
 	a.orders, a.reconciler = orders, reconciler
+	a.metrics, a.readiness = metrics, &projections.Readiness{}
 	var bodyLimitExempt []string
 	if stores.local != nil {
 		bodyLimitExempt = []string{localblob.PathPrefix} // audio uploads: the blob handler bounds them
@@ -131,6 +154,8 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 		Waiter:             rt,
 		Pool:               e.pool,
 		BodyLimitExempt:    bodyLimitExempt,
+		Metrics:            metrics,
+		Ready:              a.readyChecks(),
 	}, logger)
 	if err != nil {
 		return nil, err
@@ -159,6 +184,8 @@ func (a *app) handlers() handlers {
 		orders:           commands.NewOrdersHTTP(a.orders, a.runtime),
 		orderReads:       readapi.NewOrders(a.env.pool, a.orders.Configured()),
 		search:           readapi.NewSearch(a.search.index),
+		events:           readapi.NewEvents(a.env.store),
+		stats:            readapi.NewStats(a.env.pool),
 	}
 }
 

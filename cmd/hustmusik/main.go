@@ -23,7 +23,14 @@ Usage:
   hustmusik migrate                               apply the database migrations and exit
   hustmusik user set-role --email E --role R      R is User, Artist Manager, Admin or Auditor
   hustmusik projections status                    position, lag and parked events of each projector
-  hustmusik projections rebuild NAME|all          replay a read model from the log
+  hustmusik projections rebuild NAME|all          rebuild read models from the log without downtime (blue/green)
+  hustmusik projections parked                    list the events projectors set aside
+  hustmusik projections retry NAME                apply a projector's parked events again
+  hustmusik events export [--type T]... [--stream PREFIX] [--since RFC3339] [--until RFC3339]
+                          [--from-position N] [--format ndjson|csv]
+                                                  stream the event log to stdout (progress on stderr)
+  hustmusik stats listens [--since DAY] [--top N] [--out listens.png]
+                                                  top songs and a PNG chart of plays per day
   hustmusik config                                print the configuration (secrets masked)
   hustmusik seed                                  add a demo catalog (idempotent: a second run adds nothing)
 
@@ -69,6 +76,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return userCmd(ctx, cfg, logger, args, stdout)
 	case "projections":
 		return projectionsCmd(ctx, cfg, logger, args, stdout, stderr)
+	case "events":
+		return eventsCmd(ctx, cfg, logger, args, stdout, stderr)
+	case "stats":
+		return statsCmd(ctx, cfg, logger, args, stdout, stderr)
 	case "seed":
 		return seedCmd(ctx, cfg, logger, stdout, stderr)
 	case "config":

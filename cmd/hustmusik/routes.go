@@ -24,6 +24,8 @@ type handlers struct {
 	media            *commands.MediaHTTP
 	orders           *commands.OrdersHTTP
 	orderReads       *readapi.Orders
+	events           *readapi.Events
+	stats            *readapi.Stats
 	search           *readapi.Search
 }
 
@@ -78,6 +80,7 @@ func (h handlers) table() []route {
 		{"DELETE", "/v1/song/:id", signedIn, false, h.catalog.DeleteSong},
 		{"GET", "/v1/song/:id/presigned/upload", signedIn, false, h.media.UploadURL},
 		{"GET", "/v1/song/:id/presigned/stream", public, false, h.media.StreamURL},
+		{"GET", "/v1/song/:id/stats", public, false, h.stats.GetSong},
 
 		// Artists
 		{"GET", "/v1/artist", public, false, h.artists.GetAll},
@@ -108,6 +111,9 @@ func (h handlers) table() []route {
 		{"POST", "/v1/order/:app_trans_id", signedIn, true, h.orders.Status},
 		{"GET", "/v1/order/:app_trans_id", signedIn, true, h.orders.Status},
 		{"GET", "/v1/order/:app_trans_id/events", signedIn, true, h.orderReads.GetEvents},
+
+		// Admin: the event log for Admins and Auditors (checked by the handler).
+		{"GET", "/v1/admin/events", signedIn, false, h.events.Export},
 
 		// Search: public; a token, if any, adds the caller's private
 		// playlists. /v1/search (and /v1/search/) is a search for nothing.
