@@ -75,6 +75,10 @@ type Metadata struct {
 	RequestID     string    `json:"request_id,omitempty"`
 	SchemaVersion int       `json:"schema_version"`
 	Source        string    `json:"source,omitempty"` // api, cli, callback, reconciler, ...
+	// Extra carries the metadata of a message published through
+	// eventbus.Publisher that has no field above (Watermill metadata is an
+	// open map). Domain commands never set it.
+	Extra map[string]string `json:"extra,omitempty"`
 }
 
 // EventData is an event to append. ID makes the append idempotent: appending

@@ -144,7 +144,7 @@ func checkSame(t *testing.T, want eventstore.EventData, got eventstore.RecordedE
 		t.Errorf("event %s: occurred_at %s, want %s", got.ID, gm.OccurredAt, wm.OccurredAt)
 	}
 	wm.OccurredAt, gm.OccurredAt = time.Time{}, time.Time{}
-	if wm != gm {
+	if !reflect.DeepEqual(wm, gm) {
 		t.Errorf("event %s: metadata %+v, want %+v", got.ID, gm, wm)
 	}
 	if got.RecordedAt.IsZero() {
