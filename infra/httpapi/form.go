@@ -101,8 +101,14 @@ func Fields(c *gin.Context, opts ...FieldsOption) (*Form, error) {
 	if v, ok := c.Get(keyForm); ok {
 		return v.(*Form), nil
 	}
+	if v, ok := c.Get(keyFormErr); ok {
+		// The body is gone: a second call must not see an empty Form where
+		// the first saw a malformed body (a middleware may decode first).
+		return nil, v.(error)
+	}
 	f, err := parseFields(c, opts)
 	if err != nil {
+		c.Set(keyFormErr, err)
 		return nil, err
 	}
 	c.Set(keyForm, f)

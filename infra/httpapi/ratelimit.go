@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,9 +22,44 @@ import (
 // The client IP is c.ClientIP(): the peer address, unless the server's
 // TrustedProxies say whose X-Forwarded-For to believe.
 func RateLimit(name string, perMinute, burst int) gin.HandlerFunc {
+	return newLimiter(name, perMinute, burst, func(c *gin.Context) (string, bool) {
+		return c.ClientIP(), true
+	})
+}
+
+// RateLimitUser is RateLimit with a bucket per signed-in caller instead of
+// per IP: one account spread over many addresses still gets perMinute. An
+// anonymous caller passes untouched (RequireUser or a per-IP limit deals
+// with it), so put it after RequireUser.
+func RateLimitUser(name string, perMinute, burst int) gin.HandlerFunc {
+	return newLimiter(name, perMinute, burst, func(c *gin.Context) (string, bool) {
+		p := Principal(c)
+		return "user:" + p.UserID, !p.Anonymous()
+	})
+}
+
+// RateLimitField is RateLimit with a bucket per value of a body field
+// (letter case folded), e.g. the email of a sign-in: guessing one account's
+// password from many addresses is throttled as from one. A request whose
+// body cannot be decoded, or lacks the field, passes untouched: the handler
+// answers it (the decoded Form is cached, the handler reads it again).
+func RateLimitField(name, field string, perMinute, burst int) gin.HandlerFunc {
+	return newLimiter(name, perMinute, burst, func(c *gin.Context) (string, bool) {
+		f, err := Fields(c)
+		if err != nil {
+			return "", false
+		}
+		v, ok := f.Get(field)
+		v = strings.ToLower(strings.TrimSpace(v))
+		return field + ":" + v, ok && v != ""
+	})
+}
+
+func newLimiter(name string, perMinute, burst int, key func(*gin.Context) (string, bool)) gin.HandlerFunc {
 	perMinute, burst = max(perMinute, 1), max(burst, 1)
 	l := &limiter{
 		name:    name,
+		key:     key,
 		limit:   rate.Limit(float64(perMinute) / 60),
 		burst:   burst,
 		clients: map[string]*client{},
@@ -41,6 +77,7 @@ type client struct {
 
 type limiter struct {
 	name  string
+	key   func(*gin.Context) (string, bool) // the bucket of a request; false: not limited
 	limit rate.Limit
 	burst int
 	idle  time.Duration
@@ -57,15 +94,21 @@ func (l *limiter) handle(c *gin.Context) {
 		return
 	}
 	now := time.Now()
-	ip := c.ClientIP()
-	ok, wait := l.take(ip, now, set.rateLimit.MaxClients)
+	key, limited := l.key(c)
+	if !limited {
+		c.Next()
+		return
+	}
+	ok, wait := l.take(key, now, set.rateLimit.MaxClients)
 	if ok {
 		c.Next()
 		return
 	}
 	retryAfter := max(int(math.Ceil(wait.Seconds())), 1)
 	c.Header("Retry-After", strconv.Itoa(retryAfter))
-	Logger(c).Info("rate limited", "limiter", l.name, "client_ip", ip, "retry_after_s", retryAfter)
+	// The bucket key may be an email: log the client IP, which is no secret
+	// to the operator, rather than the key.
+	Logger(c).Info("rate limited", "limiter", l.name, "client_ip", c.ClientIP(), "retry_after_s", retryAfter)
 	c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{
 		"message":    "Too many requests, please try again later.",
 		"retryAfter": retryAfter,

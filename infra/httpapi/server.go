@@ -317,6 +317,7 @@ const (
 	keyAuthError
 	keyErrorMessage
 	keyForm
+	keyFormErr
 )
 
 func settingsOf(c *gin.Context) *settings {
