@@ -132,6 +132,16 @@ func routes(srv *httpapi.Server, h handlers, authPerMinute int) {
 	authLimit := httpapi.RateLimit("auth", authPerMinute, max(5, authPerMinute/3))
 	// Orders get buckets of their own: paying must not use up signing in.
 	orderLimit := httpapi.RateLimit("order", authPerMinute, max(5, authPerMinute/3))
+	// Per account as well as per IP: one account guessed at, or paying and
+	// uploading, from many addresses (docs/security.md).
+	perAccount := map[string]gin.HandlerFunc{
+		"POST /v1/auth/signin":              httpapi.RateLimitField("signin-account", "email", authPerMinute, max(5, authPerMinute/3)),
+		"POST /v1/order/checkout":           httpapi.RateLimitUser("checkout-user", authPerMinute, max(5, authPerMinute/3)),
+		"GET /v1/song/:id/presigned/upload": httpapi.RateLimitUser("upload-user", 2*authPerMinute, max(40, authPerMinute)),
+	}
+	// Upload grants are also limited per song (30 per 15 minutes, by the
+	// command): these buckets are wider, they stop a flood across songs.
+	uploadLimit := httpapi.RateLimit("upload", 2*authPerMinute, max(40, authPerMinute))
 	for _, rt := range h.table() {
 		var chain []gin.HandlerFunc
 		switch {
@@ -139,9 +149,14 @@ func routes(srv *httpapi.Server, h handlers, authPerMinute int) {
 			chain = append(chain, orderLimit)
 		case rt.limited:
 			chain = append(chain, authLimit)
+		case strings.HasSuffix(rt.path, "/presigned/upload"):
+			chain = append(chain, uploadLimit)
 		}
 		if rt.access == signedIn {
 			chain = append(chain, httpapi.RequireUser())
+		}
+		if lim, ok := perAccount[rt.method+" "+rt.path]; ok {
+			chain = append(chain, lim)
 		}
 		chain = append(chain, rt.handler)
 		r.Handle(rt.method, rt.path, chain...)
