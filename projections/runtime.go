@@ -58,8 +58,9 @@ type Config struct {
 	// CloseTimeout bounds how long a stopping router waits for the batches
 	// in flight (default 30s).
 	CloseTimeout time.Duration
-	// OnCommit, when set, is told of every committed batch: the projector,
-	// how many events it applied and how long the transaction took (metrics).
+	// OnCommit, when set, is told of every committed batch of events (not
+	// of a checkpoint-only move): the projector, how many events it applied
+	// and how long the transaction took (metrics).
 	// It runs on the projector's goroutine: it must be quick.
 	OnCommit func(projector string, events int, took time.Duration)
 }
@@ -399,7 +400,7 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 		return fmt.Errorf("projections: %s: commit checkpoint %d: %w", r.name, checkpoint, err)
 	}
 	rt.positions.set(r.name, checkpoint)
-	if rt.cfg.OnCommit != nil && park == nil {
+	if rt.cfg.OnCommit != nil && park == nil && len(events) > 0 {
 		rt.cfg.OnCommit(r.name, len(events), time.Since(began))
 	}
 	return nil

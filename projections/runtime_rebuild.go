@@ -493,6 +493,7 @@ func (b *blueGreen) copy(ctx context.Context) error {
 		b.events += uint64(len(batch.Events))
 		b.report("copy", false)
 	}
+	b.report("copy", true)
 	return nil
 }
 
