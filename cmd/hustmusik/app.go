@@ -50,6 +50,8 @@ type app struct {
 
 	// search is the search index and its projector.
 	search *searchBackend
+	// reference is the OpenAPI document and the /docs page.
+	reference referenceHTTP
 }
 
 // allProjectors is every read model, by stable name.
@@ -161,7 +163,11 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 		return nil, err
 	}
 	a.server = srv
+	if a.reference, err = newReference(); err != nil {
+		return nil, err
+	}
 	routes(srv, a.handlers(), cfg.AuthRatePerMinute)
+	a.reference.mount(srv.Engine())
 	stores.mount(srv.Engine())
 	return a, nil
 }
@@ -186,6 +192,7 @@ func (a *app) handlers() handlers {
 		search:           readapi.NewSearch(a.search.index),
 		events:           readapi.NewEvents(a.env.store),
 		stats:            readapi.NewStats(a.env.pool),
+		reference:        a.reference,
 	}
 }
 

@@ -27,6 +27,7 @@ type handlers struct {
 	events           *readapi.Events
 	stats            *readapi.Stats
 	search           *readapi.Search
+	reference        referenceHTTP
 }
 
 // access says who may call a route; the middleware checks it before the
@@ -114,6 +115,9 @@ func (h handlers) table() []route {
 
 		// Admin: the event log for Admins and Auditors (checked by the handler).
 		{"GET", "/v1/admin/events", signedIn, false, h.events.Export},
+
+		// The OpenAPI document of this table (docs/, rendered at /docs).
+		{"GET", "/v1/openapi.json", public, false, h.reference.document},
 
 		// Search: public; a token, if any, adds the caller's private
 		// playlists. /v1/search (and /v1/search/) is a search for nothing.
