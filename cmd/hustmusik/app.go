@@ -115,7 +115,7 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 	identity.UseMedia(media)
 	catalog.UseMedia(media)
 	collections.UseMedia(media)
-	orders, reconciler, err := newOrders(cfg, e, logger)
+	orders, reconciler, err := newOrders(cfg, e, store, logger)
 	if err != nil {
 		return nil, err
 	}

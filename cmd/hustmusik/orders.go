@@ -5,6 +5,7 @@ import (
 
 	"github.com/hustmusik/backend/commands"
 	"github.com/hustmusik/backend/infra/config"
+	"github.com/hustmusik/backend/infra/eventstore"
 	"github.com/hustmusik/backend/infra/zalopay"
 	"github.com/hustmusik/backend/projections"
 )
@@ -12,7 +13,7 @@ import (
 // newOrders builds the payment commands and their reconciler. Without
 // ZALO_APP_ID there is no gateway: the order endpoints answer 503 and the
 // reconciler has nothing to do.
-func newOrders(cfg config.Config, e *env, logger *slog.Logger) (*commands.Orders, *commands.Reconciler, error) {
+func newOrders(cfg config.Config, e *env, store eventstore.Store, logger *slog.Logger) (*commands.Orders, *commands.Reconciler, error) {
 	var gateway commands.Gateway
 	if cfg.ZaloAppID != "" {
 		client, err := zalopay.New(zalopay.Config{
@@ -25,7 +26,7 @@ func newOrders(cfg config.Config, e *env, logger *slog.Logger) (*commands.Orders
 		}
 		gateway = client
 	}
-	orders, err := commands.NewOrders(commands.OrdersConfig{}, e.store, gateway, logger)
+	orders, err := commands.NewOrders(commands.OrdersConfig{}, store, gateway, logger)
 	if err != nil {
 		return nil, nil, err
 	}
