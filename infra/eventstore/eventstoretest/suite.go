@@ -7,8 +7,10 @@
 //   - appending no events is an error wrapping domain.ErrValidation;
 //   - a re-append of event ids already in the stream returns the original
 //     AppendResult, even after the stream moved on;
-//   - an event id already in another stream is an error, and nothing is
-//     written.
+//
+// What an event id does in ANOTHER stream is left to the implementation:
+// PostgreSQL refuses it (event ids are unique in the whole log); KurrentDB
+// deduplicates ids per stream only. Nothing here relies on either.
 package eventstoretest
 
 import (
@@ -258,15 +260,6 @@ func testIdempotentReappend(t *testing.T, s eventstore.Store) {
 	}
 	if got := readStream(t, s, stream); len(got) != 3 {
 		t.Fatalf("stream has %d events after re-appends, want 3", len(got))
-	}
-
-	// The same event id in another stream is refused and writes nothing.
-	other := unique("order")
-	if _, err := s.Append(ctx, other, eventstore.Any(), c); err == nil {
-		t.Fatal("appending an event id already in another stream succeeded")
-	}
-	if _, err := s.ReadStream(ctx, other, 0, 10); !errors.Is(err, eventstore.ErrStreamNotFound) {
-		t.Fatalf("the other stream: err = %v, want ErrStreamNotFound", err)
 	}
 }
 
