@@ -5,7 +5,7 @@ BIN       := bin/hustmusik
 PKGS      := ./...
 TEST_FLAGS ?= -count=1 -timeout 900s
 
-.PHONY: all build run test test-short lint fmt bench clean deps compose-check
+.PHONY: all build run test test-short lint fmt bench bench-micro clean deps compose-check
 
 all: build
 
@@ -36,7 +36,16 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# The performance harness of issue 10 (about 8 minutes on 2 cores): builds the
+# binary, runs it on the embedded default, loads it, measures every figure
+# next to a baseline taken in the same run (pgbench, COPY, in-process
+# search), prints the table and writes bench/results.json, bench/results.txt,
+# bench/chart.png and CPU profiles in bench/profiles/. See docs/performance.md.
 bench: deps
+	$(GO) run ./bench/cmd/hustbench -out bench
+
+# The Go micro-benchmarks (go test -bench) of every package.
+bench-micro: deps
 	$(GO) test -run '^$$' -bench . -benchtime 3s $(PKGS)
 
 # Validates docker-compose.yml (parse, interpolation, schema) without a

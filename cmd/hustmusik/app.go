@@ -252,6 +252,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err := a.search.prepare(ctx, cfg); err != nil {
 		return err
 	}
+	pprofCtx, stopPprof := context.WithCancel(ctx)
+	pprofDone, err := servePprof(pprofCtx, cfg.PprofAddr, logger)
+	defer func() { stopPprof(); <-pprofDone }()
+	if err != nil {
+		return err
+	}
 	logger.Info("hustmusik serving", "addr", cfg.Addr, "public_url", cfg.PublicURL)
 	return a.run(ctx)
 }

@@ -47,6 +47,10 @@ type Config struct {
 	// AuthRatePerMinute limits /v1/auth requests per client IP
 	// (HUSTMUSIK_AUTH_RATE_PER_MINUTE, default 60).
 	AuthRatePerMinute int
+	// PprofAddr, when set (HUSTMUSIK_PPROF_ADDR, e.g. 127.0.0.1:6060),
+	// serves net/http/pprof there for profiling under load. Loopback only:
+	// profiles expose code paths and memory contents.
+	PprofAddr string
 }
 
 // FromEnv reads the configuration from the environment (lookup is os.LookupEnv in production).
@@ -79,6 +83,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		ZaloEndpoint:     get("ZALO_ENDPOINT"),
 		CloudinaryURL:    get("CLOUDINARY_URL"),
 		LogLevel:         get("HUSTMUSIK_LOG_LEVEL"),
+		PprofAddr:        get("HUSTMUSIK_PPROF_ADDR"),
 	}
 	var errs []error
 	if v := get("HUSTMUSIK_CONSISTENCY_WAIT"); v != "" {
@@ -210,6 +215,9 @@ func (c Config) Validate() error {
 	if c.AuthRatePerMinute < 1 {
 		errs = append(errs, errors.New("HUSTMUSIK_AUTH_RATE_PER_MINUTE must be at least 1"))
 	}
+	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
+		errs = append(errs, fmt.Errorf("HUSTMUSIK_PPROF_ADDR: %q must be a loopback host:port (127.0.0.1, ::1 or localhost)", c.PprofAddr))
+	}
 	return errors.Join(errs...)
 }
 
@@ -277,7 +285,21 @@ func (c Config) String() string {
 	row("ZALO_KEY2", secret(c.ZaloKey2))
 	row("ZALO_ENDPOINT", c.ZaloEndpoint)
 	row("CLOUDINARY_URL", mask(c.CloudinaryURL))
+	row("HUSTMUSIK_PPROF_ADDR", c.PprofAddr)
 	return b.String()
+}
+
+// loopbackAddr: host:port whose host is a loopback address or localhost.
+func loopbackAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func secret(v string) string {

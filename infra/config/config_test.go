@@ -83,3 +83,21 @@ func TestPublicURLFollowsTheListenAddress(t *testing.T) {
 		t.Errorf("an explicit PUBLIC_URL wins: %q", c.PublicURL)
 	}
 }
+
+func TestPprofAddrMustBeLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"":               true, // off
+		"127.0.0.1:6060": true,
+		"[::1]:6060":     true,
+		"localhost:6060": true,
+		":6060":          false, // every interface
+		"0.0.0.0:6060":   false,
+		"10.0.0.5:6060":  false,
+		"127.0.0.1":      false, // no port
+	} {
+		_, err := FromEnv(env(map[string]string{"HUSTMUSIK_PPROF_ADDR": addr}))
+		if (err == nil) != ok {
+			t.Errorf("HUSTMUSIK_PPROF_ADDR=%q: error %v, want ok=%v", addr, err, ok)
+		}
+	}
+}
