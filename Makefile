@@ -26,6 +26,15 @@ test: deps compose-check
 	  if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) test $(TEST_FLAGS) $(PKGS)
 
+# The /docs reference page in headless Chromium (build tag browser). Kept
+# out of make test: a fresh machine spends minutes installing Chromium;
+# scripts/ensure-chromium.sh installs it (as root, from Debian packages) when
+# missing. The test itself takes about 30 s and refreshes
+# docs/reference-screenshot.png.
+test-browser: deps
+	@scripts/ensure-chromium.sh >/dev/null
+	$(GO) test -tags browser -count=1 -timeout 600s -run 'TestBrowser' -v ./cmd/hustmusik/
+
 test-short: deps
 	$(GO) test -short $(TEST_FLAGS) $(PKGS)
 

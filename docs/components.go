@@ -37,7 +37,7 @@ func schemas() object {
 			"failed": withDescription(object{"type": "object", "additionalProperties": str("no answer in time")},
 				"failed checks by name (only when not ready)"),
 		}, "failed"),
-		"URL":     closed(object{"url": str("https://cdn.hustmusik.vn/blob/9f8e7d6c.mp3?exp=1764406200&sig=...")}),
+		"URL":     closed(object{"url": str("http://localhost:7554/blob/audio/9f8e7d6c.mp3?exp=1764406200&sig=...")}),
 		"Message": closed(object{"message": str("Collection " + exCollection + " is being deleted")}),
 		"Role":    enum("User", roles...),
 		"AuthUser": closed(object{

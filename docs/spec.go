@@ -385,7 +385,7 @@ func (op operation) build() object {
 	switch {
 	case op.method == "POST" && op.body != nil:
 		params = append(params, object{"$ref": "#/components/parameters/IdempotencyKey"})
-	case op.method == "GET":
+	case op.method == "GET" && strings.HasPrefix(op.path, "/v1/"):
 		params = append(params, object{"$ref": "#/components/parameters/MinPosition"})
 	}
 	if len(params) > 0 {
@@ -488,7 +488,7 @@ func operationID(method, path string) string {
 }
 
 // samples are curl commands a reader can copy (Redoc shows them as request
-// samples).
+// samples, one tab per lang: the multipart one needs a lang of its own).
 func (op operation) samples() []object {
 	path := op.path
 	for _, name := range pathParams(op.path) {
@@ -526,7 +526,7 @@ func (op operation) samples() []object {
 				fmt.Fprintf(&form, " \\\n  -F '%s=%v'", k, op.example[k])
 			}
 			form.WriteString(" \\\n  -F 'file=@cover.jpg'")
-			out = append(out, object{"lang": "curl", "label": "curl (multipart)", "source": base + form.String()})
+			out = append(out, object{"lang": "Shell", "label": "curl (multipart)", "source": base + form.String()})
 		}
 		return out
 	}
