@@ -38,6 +38,29 @@ test-browser: deps
 test-short: deps
 	$(GO) test -short $(TEST_FLAGS) $(PKGS)
 
+# The long checks: the crash tests three times over (each round kills at
+# other random moments) and every fuzz target for FUZZTIME. Not in make test.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := ./domain:FuzzParseID ./domain:FuzzParseArtistIDs ./domain:FuzzParseSongFields \
+	./domain:FuzzParseCollectionFields ./domain:FuzzParseRole ./infra/httpapi:FuzzFields ./infra/httpapi:FuzzDecodeJSON \
+	./infra/httpapi:FuzzPage ./infra/search:FuzzParseQuery ./infra/token:FuzzVerify ./infra/zalopay:FuzzParseCallback \
+	./commands:FuzzDecodeItems
+test-long: deps
+	$(GO) test -count=3 -timeout 1800s -run 'TestCrash' ./cmd/hustmusik/
+	$(MAKE) fuzz
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 2 $$pkg; done
+
+# Ten minutes of mixed traffic against the real binary, memory and
+# goroutines sampled every 10 s (SOAK_DURATION changes the length); the
+# last result is recorded in docs/security.md.
+SOAK_DURATION ?= 10m
+soak: deps
+	SOAK_DURATION=$(SOAK_DURATION) $(GO) test -tags soak -count=1 -timeout 1800s -run 'TestSoak' -v ./cmd/hustmusik/
+
 lint:
 	$(GO) vet $(PKGS)
 	gofmt -l .

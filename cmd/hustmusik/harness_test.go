@@ -37,6 +37,13 @@ var fastPasswords = password.Config{Memory: 1024, Time: 1, Threads: 1}
 
 func newTestAPI(t *testing.T, env map[string]string) *testAPI {
 	t.Helper()
+	return newTestAPIWithPasswords(t, env, fastPasswords)
+}
+
+// newTestAPIWithPasswords is newTestAPI with other password-hashing costs
+// (a timing test needs hashes slow enough to see).
+func newTestAPIWithPasswords(t *testing.T, env map[string]string, pw password.Config) *testAPI {
+	t.Helper()
 	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HUSTMUSIK_DATA_DIR": t.TempDir(),
 		"JWT_SECRET": "test-secret-test-secret-test-secret-0123"}
 	for k, v := range env {
@@ -52,7 +59,7 @@ func newTestAPI(t *testing.T, env map[string]string) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := newApp(cfg, e, logger, fastPasswords)
+	a, err := newApp(cfg, e, logger, pw)
 	if err != nil {
 		t.Fatal(err)
 	}
