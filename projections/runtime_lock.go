@@ -43,14 +43,6 @@ func (rt *Runtime) lock(r *runner) eventbus.LockFunc {
 			cancel()
 			<-watched
 			r.setKick(nil)
-			// Unlock explicitly: the server releases a closed session's
-			// locks only when its backend has exited, a moment after Close
-			// returns, and a replay started right after stopping would find
-			// the lock still taken. Closing the session releases it anyway
-			// if unlocking fails on a broken connection.
-			unlockCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
-			_, _ = conn.Exec(unlockCtx, `SELECT pg_advisory_unlock($1)`, r.lockKey)
-			stop()
 			closeConn(conn)
 		}
 		return held, release, nil
@@ -123,9 +115,15 @@ func (rt *Runtime) watchLock(held context.Context, cancel context.CancelFunc, co
 	}
 }
 
+// closeConn releases the session's advisory locks and closes it. The
+// explicit unlock matters: the server frees a closed session's locks only
+// once its backend has exited, a moment after Close returns, and whoever
+// takes the lock next (a replay right after a runtime stopped, the next
+// replay in a loop) would otherwise find it still held.
 func closeConn(conn *pgx.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	_, _ = conn.Exec(ctx, `SELECT pg_advisory_unlock_all()`)
 	// Close only fails to say goodbye politely; the socket is gone either
 	// way, and with it the session's locks.
 	_ = conn.Close(ctx)
