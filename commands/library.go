@@ -16,6 +16,9 @@ type LibraryConfig struct {
 	// ListenTail is how many of a listener's last events decide a new
 	// listen (default domain.ListeningTail).
 	ListenTail int
+	// ListenCache is how many listeners' recent plays are kept in memory
+	// between their listens (default 20000; a few hundred bytes each).
+	ListenCache int
 }
 
 func (c *LibraryConfig) setDefaults() {
@@ -25,6 +28,9 @@ func (c *LibraryConfig) setDefaults() {
 	if c.ListenTail == 0 {
 		c.ListenTail = domain.ListeningTail
 	}
+	if c.ListenCache == 0 {
+		c.ListenCache = 20000
+	}
 }
 
 // Validate reports every problem of the configuration at once.
@@ -32,6 +38,9 @@ func (c LibraryConfig) Validate() error {
 	var errs []error
 	if c.ListenTail < 1 {
 		errs = append(errs, errors.New("library: ListenTail must be at least 1"))
+	}
+	if c.ListenCache < 1 {
+		errs = append(errs, errors.New("library: ListenCache must be at least 1"))
 	}
 	return errors.Join(errs...)
 }
@@ -44,6 +53,7 @@ type Library struct {
 	songs   *Repository[*domain.Song]
 	listens *Repository[*domain.Listening]
 	store   eventstore.Store
+	recent  *recentListens
 }
 
 // NewLibrary wires the library commands on the event store.
@@ -63,6 +73,7 @@ func NewLibrary(cfg LibraryConfig, store eventstore.Store) (*Library, error) {
 		songs:   NewRepository(store, domain.SongStream, domain.NewSong),
 		listens: NewRepository(store, domain.ListensStream, domain.NewListening),
 		store:   store,
+		recent:  newRecentListens(cfg.ListenCache, cfg.ListenTail),
 	}, nil
 }
 
@@ -111,8 +122,9 @@ func (h *Library) Unfollow(ctx context.Context, by domain.Principal, artistID st
 // RecordListen records that the caller played a song now, on the stream
 // ListensStream(caller). A repeat of the same song within
 // domain.RepeatWindow records nothing (Written{} then). The decision reads
-// only the stream's tail, and the append expects that tail's revision, so
-// two identical listens racing each other yield exactly one event.
+// only the stream's tail (kept in memory between listens, see
+// recentListens), and the append expects that tail's revision, so two
+// identical listens racing each other yield exactly one event.
 func (h *Library) RecordListen(ctx context.Context, by domain.Principal, songID string) (Written, error) {
 	if err := signedIn(by); err != nil {
 		return Written{}, err
@@ -121,26 +133,32 @@ func (h *Library) RecordListen(ctx context.Context, by domain.Principal, songID 
 	if err != nil {
 		return Written{}, err
 	}
+	// The song and the account are read at once: two round trips in the
+	// time of one.
+	var accountErr error
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		// An access token outlives a deleted account by up to its
+		// lifetime; a deleted user's listens would bring their history
+		// back. UserDeleted is always a user stream's last event, so its
+		// tail alone tells.
+		accountErr = h.accountOpen(ctx, by.UserID)
+	}()
 	song, err := h.songs.Load(ctx, songID)
+	<-checked
 	if err != nil {
 		return Written{}, err
 	}
 	if !song.Exists() {
 		return Written{}, domain.NotFound("Song does not exist")
 	}
-	// An access token outlives a deleted account by up to its lifetime; a
-	// deleted user's listens would bring their history back. UserDeleted is
-	// always a user stream's last event, so its tail alone tells.
-	if err := h.accountOpen(ctx, by.UserID); err != nil {
-		return Written{}, err
+	if accountErr != nil {
+		return Written{}, accountErr
 	}
 	// The instant of the request, not of a retry: a retried append still
 	// reports when the user pressed play.
-	at := h.cfg.Now()
-	return h.listens.UpdateTail(ctx, by.UserID, h.cfg.ListenTail, func(l *domain.Listening) error {
-		_, err := l.Listen(songID, at)
-		return err
-	})
+	return h.recordListen(ctx, by.UserID, songID, h.cfg.Now())
 }
 
 // accountOpen fails with 401 when the caller's account is gone.

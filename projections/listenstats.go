@@ -73,16 +73,20 @@ func (ListenStats) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Rec
 		songs[sk]++
 		users[uk]++
 	}
+	// One statement per table for the whole batch (arrays through unnest),
+	// not one per (song, day): the keys are unique, as summed above.
 	b := &pgx.Batch{}
-	for _, k := range songOrder {
-		b.Queue(`INSERT INTO song_plays_daily (song_id, day, plays) VALUES ($1, $2, $3)
-			ON CONFLICT (song_id, day) DO UPDATE SET plays = song_plays_daily.plays + excluded.plays`,
-			k.id, k.day, songs[k])
+	if len(songOrder) > 0 {
+		ids, days, plays := dayColumns(songOrder, songs)
+		b.Queue(`INSERT INTO song_plays_daily (song_id, day, plays)
+			SELECT i::uuid, d, p FROM unnest($1::text[], $2::date[], $3::bigint[]) AS x(i, d, p)
+			ON CONFLICT (song_id, day) DO UPDATE SET plays = song_plays_daily.plays + excluded.plays`, ids, days, plays)
 	}
-	for _, k := range userOrder {
-		b.Queue(`INSERT INTO user_plays_daily (user_id, day, plays) VALUES ($1, $2, $3)
-			ON CONFLICT (user_id, day) DO UPDATE SET plays = user_plays_daily.plays + excluded.plays`,
-			k.id, k.day, users[k])
+	if len(userOrder) > 0 {
+		ids, days, plays := dayColumns(userOrder, users)
+		b.Queue(`INSERT INTO user_plays_daily (user_id, day, plays)
+			SELECT i::uuid, d, p FROM unnest($1::text[], $2::date[], $3::bigint[]) AS x(i, d, p)
+			ON CONFLICT (user_id, day) DO UPDATE SET plays = user_plays_daily.plays + excluded.plays`, ids, days, plays)
 	}
 	if b.Len() == 0 {
 		return nil
@@ -91,4 +95,13 @@ func (ListenStats) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Rec
 		return fmt.Errorf("listenstats projector: %w", err)
 	}
 	return nil
+}
+
+// dayColumns are the keys in order and their counts, as arrays for unnest.
+func dayColumns(order []dayKey, counts map[dayKey]int64) ([]string, []time.Time, []int64) {
+	ids, days, plays := make([]string, len(order)), make([]time.Time, len(order)), make([]int64, len(order))
+	for i, k := range order {
+		ids[i], days[i], plays[i] = k.id, k.day, counts[k]
+	}
+	return ids, days, plays
 }

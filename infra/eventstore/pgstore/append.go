@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hustmusik/backend/domain"
 	"github.com/hustmusik/backend/infra/eventstore"
@@ -237,17 +238,28 @@ func (s *Store) writeBatch(batch []*appendRequest) ([]appendReply, error) {
 		}
 	}
 
-	tx, err := s.pool.Begin(ctx)
+	// The transaction is opened and closed by statements inside the two
+	// pipelined batches below (BEGIN leads the first, COMMIT ends the
+	// second) rather than by Begin and Commit, which would cost two more
+	// round trips on the one path every append waits for.
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: append: begin: %w", err)
+		return nil, fmt.Errorf("pgstore: append: acquire: %w", err)
 	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // a no-op after Commit
+	defer conn.Release()
+	open := true
+	defer func() {
+		if open {
+			rollback(conn)
+		}
+	}()
 
 	// Pipelined in one round trip. The lock comes first and the server runs
 	// the statements in order, so the head and revisions below are read
 	// (each statement takes a fresh READ COMMITTED snapshot) after the
 	// previous holder of the lock has committed.
 	pre := &pgx.Batch{}
+	pre.Queue(`BEGIN`)
 	pre.Queue(`SELECT pg_advisory_xact_lock($1)`, appendLockKey)
 	pre.Queue(`SELECT coalesce(max(position), 0), clock_timestamp() FROM events`)
 	// Joins with unnest rather than "= ANY($1)": after a few executions the
@@ -257,13 +269,17 @@ func (s *Store) writeBatch(batch []*appendRequest) ([]appendReply, error) {
 	pre.Queue(`SELECT s.stream_id, s.revision FROM unnest($1::text[]) AS u(id) JOIN streams s ON s.stream_id = u.id`, streams)
 	pre.Queue(`SELECT e.event_id::text, e.stream_id, e.stream_revision, e.position
 		FROM unnest($1::uuid[]) AS u(id) JOIN events e ON e.event_id = u.id`, ids)
-	br := tx.SendBatch(ctx, pre)
+	br := conn.SendBatch(ctx, pre)
 	var (
 		head       int64
 		recordedAt time.Time
 		revisions  = map[string]int64{}
 		existing   = map[uuid.UUID]eventLocation{}
 	)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return nil, fmt.Errorf("pgstore: append: begin: %w", err)
+	}
 	if _, err := br.Exec(); err != nil {
 		br.Close()
 		return nil, fmt.Errorf("pgstore: append: lock: %w", err)
@@ -338,9 +354,10 @@ func (s *Store) writeBatch(batch []*appendRequest) ([]appendReply, error) {
 	if len(ins.positions) == 0 {
 		// Nothing to write (all refused or repeated): end the transaction
 		// to release the lock.
-		if err := tx.Commit(ctx); err != nil {
+		if _, err := conn.Exec(ctx, `COMMIT`); err != nil {
 			return nil, fmt.Errorf("pgstore: append: commit: %w", err)
 		}
+		open = false
 		return replies, nil
 	}
 
@@ -361,16 +378,44 @@ func (s *Store) writeBatch(batch []*appendRequest) ([]appendReply, error) {
 		SELECT * FROM unnest($1::text[], $2::bigint[])
 		ON CONFLICT (stream_id) DO UPDATE SET revision = EXCLUDED.revision`, upStreams, upRevisions)
 	write.Queue(`SELECT pg_notify('`+notifyChannel+`', $1)`, strconv.FormatInt(head, 10))
-	if err := tx.SendBatch(ctx, write).Close(); err != nil {
-		return nil, fmt.Errorf("pgstore: append: write: %w", err)
+	write.Queue(`COMMIT`)
+	wr := conn.SendBatch(ctx, write)
+	for range write.Len() - 1 {
+		if _, err := wr.Exec(); err != nil {
+			wr.Close()
+			return nil, fmt.Errorf("pgstore: append: write: %w", err)
+		}
 	}
-	if err := tx.Commit(ctx); err != nil {
+	// COMMIT of a transaction that failed answers ROLLBACK, not an error.
+	tag, err := wr.Exec()
+	if err == nil && tag.String() != "COMMIT" {
+		err = fmt.Errorf("the transaction rolled back (%s)", tag)
+	}
+	if closeErr := wr.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
 		return nil, fmt.Errorf("pgstore: append: commit: %w", err)
 	}
+	open = false
 	// Subscriptions of this process need not wait for the notification's
 	// round trip through the server.
 	s.hub.broadcast()
 	return replies, nil
+}
+
+// rollback ends the transaction a failed batch left open on conn; a
+// connection that cannot is closed (the server then rolls back), so the
+// pool never hands out a connection inside a transaction.
+func rollback(conn *pgxpool.Conn) {
+	if conn.Conn().PgConn().TxStatus() == 'I' {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := conn.Exec(ctx, `ROLLBACK`); err != nil {
+		conn.Conn().Close(ctx)
+	}
 }
 
 // idempotent answers a request whose event ids are already in the log: the

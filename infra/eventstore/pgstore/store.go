@@ -250,11 +250,16 @@ ORDER BY e.position`
 	WHERE ev.position > $1 AND ` + prefixCondition + `
 	ORDER BY ev.position LIMIT $2` + readAllSuffix
 	// A type filter: one ordered index range per type, merged, so that a
-	// projector of rare events does not scan the whole log.
+	// projector of rare events does not scan the whole log. The range is a
+	// row comparison on (event_type, position), which only the type index
+	// answers: with a plain "position > $1" the planner, not knowing the
+	// type, may walk the primary key from $1 and filter, and for a type
+	// with no event after $1 that reads the rest of the log (seconds per
+	// batch for a projector of rare deletions behind a million listens).
 	readAllTyped = readAllPrefix + `SELECT x.* FROM unnest($4::text[]) t(typ)
 	CROSS JOIN LATERAL (
 		SELECT ev.* FROM events ev
-		WHERE ev.event_type = t.typ AND ev.position > $1 AND ` + prefixCondition + `
+		WHERE ev.event_type = t.typ AND (ev.event_type, ev.position) > (t.typ, $1) AND ` + prefixCondition + `
 		ORDER BY ev.position LIMIT $2
 	) x
 	ORDER BY x.position LIMIT $2` + readAllSuffix

@@ -1,0 +1,195 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hustmusik/backend/domain"
+	"github.com/hustmusik/backend/infra/eventstore"
+)
+
+// recentListens keeps, per listener, the decoded tail of their listens
+// stream and its revision, so that a listen costs a read of the events
+// appended since (normally none: one index probe, nothing to decode) instead
+// of reading and decoding the last domain.ListeningTail events each time.
+// It is only a cache: every listen still reads the stream from the cached
+// revision on, and the append expects the revision decided on, so a
+// listener's plays arriving through another process are seen before the
+// decision, and a race is still caught by the store.
+type recentListens struct {
+	mu      sync.Mutex
+	streams map[string]*listenTail
+	max     int // listeners kept; past it an arbitrary one is dropped
+	tail    int // events kept per listener, at most
+}
+
+// listenTail is a listener's recent plays in stream order and the revision
+// of the stream's last event.
+type listenTail struct {
+	plays    []domain.ListenRecorded
+	revision uint64
+}
+
+func newRecentListens(max, tail int) *recentListens {
+	return &recentListens{streams: map[string]*listenTail{}, max: max, tail: tail}
+}
+
+func (c *recentListens) get(userID string) (listenTail, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.streams[userID]
+	if !ok {
+		return listenTail{}, false
+	}
+	return listenTail{plays: t.plays, revision: t.revision}, true
+}
+
+// put keeps plays (the stream's tail in order, ending at revision), trimmed
+// to what a decision can need: at most tail events, and none played more
+// than domain.RepeatWindow before the last one, which is always kept (it
+// orders the next play).
+func (c *recentListens) put(userID string, plays []domain.ListenRecorded, revision uint64) {
+	if len(plays) == 0 {
+		return
+	}
+	start := max(len(plays)-c.tail, 0)
+	last := plays[len(plays)-1].ListenedAt
+	for start < len(plays)-1 && last.Sub(plays[start].ListenedAt) >= domain.RepeatWindow {
+		start++
+	}
+	// A fresh slice: readers hold the old one.
+	kept := append([]domain.ListenRecorded(nil), plays[start:]...)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.streams[userID]; !ok && len(c.streams) >= c.max {
+		for k := range c.streams {
+			delete(c.streams, k)
+			break
+		}
+	}
+	c.streams[userID] = &listenTail{plays: kept, revision: revision}
+}
+
+func (c *recentListens) forget(userID string) {
+	c.mu.Lock()
+	delete(c.streams, userID)
+	c.mu.Unlock()
+}
+
+// loadListening is the listener's aggregate and the plays it was built
+// from: from the cache plus whatever the stream gained since, or else from
+// the stream's tail.
+func (h *Library) loadListening(ctx context.Context, userID string) (*domain.Listening, []domain.ListenRecorded, error) {
+	stream := domain.ListensStream(userID)
+	if cached, ok := h.recent.get(userID); ok {
+		newer, err := h.store.ReadStream(ctx, stream, cached.revision+1, h.cfg.ListenTail)
+		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+			return nil, nil, fmt.Errorf("load %s: %w", stream, err)
+		}
+		// Fewer than a tail's worth of new events: the cache plus them
+		// hold the whole recent past. More (or a vanished stream): start
+		// over from the tail.
+		if err == nil && len(newer) < h.cfg.ListenTail {
+			plays := append([]domain.ListenRecorded(nil), cached.plays...)
+			revision := cached.revision
+			for _, rec := range newer {
+				p, err := decodeListen(rec)
+				if err != nil {
+					return nil, nil, fmt.Errorf("load %s: %w", stream, err)
+				}
+				plays, revision = append(plays, p), rec.Revision
+			}
+			return replayListens(userID, plays, revision), plays, nil
+		}
+		h.recent.forget(userID)
+	}
+	events, err := h.store.ReadStreamTail(ctx, stream, h.cfg.ListenTail)
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return domain.NewListening(userID), nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load tail of %s: %w", stream, err)
+	}
+	plays := make([]domain.ListenRecorded, 0, len(events))
+	for _, rec := range events {
+		p, err := decodeListen(rec)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load tail of %s: %w", stream, err)
+		}
+		plays = append(plays, p)
+	}
+	return replayListens(userID, plays, events[len(events)-1].Revision), plays, nil
+}
+
+func decodeListen(rec eventstore.RecordedEvent) (domain.ListenRecorded, error) {
+	e, err := domain.DecodeEvent(rec.Type, rec.Data)
+	if err != nil {
+		return domain.ListenRecorded{}, fmt.Errorf("revision %d: %w", rec.Revision, err)
+	}
+	p, ok := e.(domain.ListenRecorded)
+	if !ok {
+		return domain.ListenRecorded{}, fmt.Errorf("revision %d: %s in a listens stream", rec.Revision, rec.Type)
+	}
+	return p, nil
+}
+
+// replayListens folds plays into a fresh aggregate whose version is the
+// stream's revision.
+func replayListens(userID string, plays []domain.ListenRecorded, revision uint64) *domain.Listening {
+	l := domain.NewListening(userID)
+	for _, p := range plays {
+		l.Apply(p)
+	}
+	if len(plays) > 0 {
+		// The version is what the append expects; the events before the
+		// last were applied above without touching it.
+		l.AggregateRoot().Replay(noop{}, nil, revision)
+	}
+	return l
+}
+
+// noop applies nothing: it lets Replay set the version alone.
+type noop struct{}
+
+func (noop) Apply(domain.Event) {}
+
+// recordListen is RecordListen's decision and append, retried on a
+// concurrent append to the stream.
+func (h *Library) recordListen(ctx context.Context, userID, songID string, at time.Time) (Written, error) {
+	for attempt := 1; ; attempt++ {
+		l, plays, err := h.loadListening(ctx, userID)
+		if err != nil {
+			return Written{}, err
+		}
+		if _, err := l.Listen(songID, at); err != nil {
+			return Written{}, err
+		}
+		var added []domain.ListenRecorded
+		for _, e := range l.AggregateRoot().Changes() {
+			if p, ok := e.(domain.ListenRecorded); ok {
+				added = append(added, p)
+			}
+		}
+		w, err := h.listens.save(ctx, userID, l)
+		if errors.Is(err, eventstore.ErrWrongExpectedRevision) && attempt < maxAttempts {
+			h.recent.forget(userID)
+			select {
+			case <-ctx.Done():
+				return Written{}, ctx.Err()
+			case <-time.After(backoff(attempt)):
+			}
+			continue
+		}
+		if err != nil {
+			h.recent.forget(userID)
+			return Written{}, err
+		}
+		if v := l.AggregateRoot().Version(); v >= 0 {
+			h.recent.put(userID, append(plays, added...), uint64(v))
+		}
+		return w, nil
+	}
+}
