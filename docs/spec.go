@@ -340,7 +340,6 @@ func Document() object {
 				"send it back as `X-Min-Position` on a read to see your own write. " +
 				"Writes accept JSON, and multipart/form-data with an image in the `file` part where noted.\n\n" +
 				"Sign in with `POST /v1/auth/signin` and send `Authorization: Bearer <access_token>`.",
-			"license": object{"name": "Proprietary"},
 		},
 		"servers": []object{{"url": "http://localhost:7554", "description": "make run"}},
 		"tags":    tags,
