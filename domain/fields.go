@@ -39,6 +39,11 @@ func checkText(v *string, name string, max int) error {
 	if !utf8.ValidString(*v) {
 		return Errorf(ErrValidation, "%s must be valid UTF-8", name)
 	}
+	// PostgreSQL stores no NUL, in text or in the log's jsonb: one that got
+	// this far would fail the append with a 500.
+	if strings.IndexByte(*v, 0) >= 0 {
+		return Errorf(ErrValidation, "%s must not contain a NUL character", name)
+	}
 	if utf8.RuneCountInString(*v) > max {
 		return Errorf(ErrValidation, "%s must be at most %d characters", name, max)
 	}

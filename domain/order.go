@@ -62,7 +62,8 @@ func PriceItems(items []OrderItem) (int64, error) {
 	var amount int64
 	for _, it := range items {
 		name := strings.TrimSpace(it.Name)
-		if name == "" || len(name) > maxItemName || !utf8.ValidString(name) ||
+		// A NUL would fail the append (jsonb stores none): a 400, not a 500.
+		if name == "" || len(name) > maxItemName || !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 ||
 			it.Price <= 0 || it.Price > maxOrderAmount || it.Quantity <= 0 || it.Quantity > maxItemQuantity {
 			return 0, Invalid(msgInvalidItems)
 		}

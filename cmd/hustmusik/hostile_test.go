@@ -114,6 +114,10 @@ func TestHostile(t *testing.T) {
 		clientError("JSON string", api.do("POST", "/v1/user/me", lan.access, "{\"username\":\"L\xe1n\"}"), 400)
 		clientError("urlencoded", api.do("POST", "/v1/user/me", lan.access, "username=L%E1n", "Content-Type", "application/x-www-form-urlencoded"), 400)
 		clientError("NUL", api.do("POST", "/v1/user/me", lan.access, `{"username":"a\u0000b"}`), 400)
+		// A nested body (DecodeJSON, not Fields): the domain refuses the NUL
+		// before PostgreSQL's jsonb would.
+		clientError("NUL in an item name", api.do("POST", "/v1/order/checkout", lan.access, `{"items":[{"itemname":"a\u0000b","itemprice":1000,"itemquantity":1}]}`), 400)
+		clientError("invalid UTF-8 in an item name", api.do("POST", "/v1/order/checkout", lan.access, "{\"items\":[{\"itemname\":\"a\xffb\",\"itemprice\":1000,\"itemquantity\":1}]}"), 400)
 		clientError("search term", api.do("GET", "/v1/search/%ff%fe", "", nil), 400)
 	})
 
