@@ -119,6 +119,9 @@ func TestHostile(t *testing.T) {
 		clientError("NUL in an item name", api.do("POST", "/v1/order/checkout", lan.access, `{"items":[{"itemname":"a\u0000b","itemprice":1000,"itemquantity":1}]}`), 400)
 		clientError("invalid UTF-8 in an item name", api.do("POST", "/v1/order/checkout", lan.access, "{\"items\":[{\"itemname\":\"a\xffb\",\"itemprice\":1000,\"itemquantity\":1}]}"), 400)
 		clientError("search term", api.do("GET", "/v1/search/%ff%fe", "", nil), 400)
+		// The fold drops a NUL like any other non-letter: a search for "a b".
+		api.expect(api.do("GET", "/v1/search/a%00b/songs", "", nil), 200)
+		clientError("NUL in a history cursor", api.do("GET", "/v1/user/me/history?before=2026%00", lan.access, nil), 400)
 	})
 
 	t.Run("page numbers", func(t *testing.T) {
