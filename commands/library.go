@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/hustmusik/backend/domain"
@@ -133,20 +134,28 @@ func (h *Library) RecordListen(ctx context.Context, by domain.Principal, songID 
 	if err != nil {
 		return Written{}, err
 	}
-	// The song and the account are read at once: two round trips in the
-	// time of one.
-	var accountErr error
-	checked := make(chan struct{})
+	// The song, the account and the listener's recent plays are read at
+	// once: three round trips in the time of one.
+	var (
+		accountErr error
+		pre        loadedListening
+	)
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(checked)
+		defer wg.Done()
 		// An access token outlives a deleted account by up to its
 		// lifetime; a deleted user's listens would bring their history
 		// back. UserDeleted is always a user stream's last event, so its
 		// tail alone tells.
 		accountErr = h.accountOpen(ctx, by.UserID)
 	}()
+	go func() {
+		defer wg.Done()
+		pre.l, pre.plays, pre.err = h.loadListening(ctx, by.UserID)
+	}()
 	song, err := h.songs.Load(ctx, songID)
-	<-checked
+	wg.Wait()
 	if err != nil {
 		return Written{}, err
 	}
@@ -158,7 +167,7 @@ func (h *Library) RecordListen(ctx context.Context, by domain.Principal, songID 
 	}
 	// The instant of the request, not of a retry: a retried append still
 	// reports when the user pressed play.
-	return h.recordListen(ctx, by.UserID, songID, h.cfg.Now())
+	return h.recordListen(ctx, by.UserID, songID, h.cfg.Now(), pre)
 }
 
 // accountOpen fails with 401 when the caller's account is gone.

@@ -156,11 +156,22 @@ type noop struct{}
 
 func (noop) Apply(domain.Event) {}
 
+// loadedListening is what loadListening answered.
+type loadedListening struct {
+	l     *domain.Listening
+	plays []domain.ListenRecorded
+	err   error
+}
+
 // recordListen is RecordListen's decision and append, retried on a
-// concurrent append to the stream.
-func (h *Library) recordListen(ctx context.Context, userID, songID string, at time.Time) (Written, error) {
+// concurrent append to the stream. The first attempt decides on pre (loaded
+// while the song and the account were read); a retry reloads.
+func (h *Library) recordListen(ctx context.Context, userID, songID string, at time.Time, pre loadedListening) (Written, error) {
 	for attempt := 1; ; attempt++ {
-		l, plays, err := h.loadListening(ctx, userID)
+		l, plays, err := pre.l, pre.plays, pre.err
+		if attempt > 1 {
+			l, plays, err = h.loadListening(ctx, userID)
+		}
 		if err != nil {
 			return Written{}, err
 		}

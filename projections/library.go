@@ -94,8 +94,23 @@ type listenSum struct {
 // song) in memory and written as one statement for the whole run (arrays
 // through unnest: one statement costs the server far less than one per
 // pair); a deletion flushes what came before it, keeping the log's order.
-func (History) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error {
+func (h History) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error {
 	b := &pgx.Batch{}
+	if err := h.Queue(events, b); err != nil {
+		return err
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("history projector: %w", err)
+	}
+	return nil
+}
+
+// Queue adds Apply's statements to b (the runtime sends them with the
+// checkpoint: see Queuer).
+func (History) Queue(events []eventstore.RecordedEvent, b *pgx.Batch) error {
 	pending := map[listenKey]*listenSum{}
 	var order []listenKey // first-seen order, so the statements are deterministic
 	flush := func() {
@@ -145,11 +160,5 @@ func (History) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Recorde
 		}
 	}
 	flush()
-	if b.Len() == 0 {
-		return nil
-	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("history projector: %w", err)
-	}
 	return nil
 }

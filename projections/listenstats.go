@@ -50,7 +50,23 @@ type dayKey struct {
 // day) and per (user, day) instead of one per listen. Adding is not
 // idempotent on its own; the checkpoint, committed in the same
 // transaction, applies each listen once.
-func (ListenStats) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error {
+func (l ListenStats) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error {
+	b := &pgx.Batch{}
+	if err := l.Queue(events, b); err != nil {
+		return err
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("listenstats projector: %w", err)
+	}
+	return nil
+}
+
+// Queue adds Apply's statements to b (the runtime sends them with the
+// checkpoint: see Queuer).
+func (ListenStats) Queue(events []eventstore.RecordedEvent, b *pgx.Batch) error {
 	songs, users := map[dayKey]int64{}, map[dayKey]int64{}
 	var songOrder, userOrder []dayKey // first-seen order: deterministic statements
 	for _, rec := range events {
@@ -75,7 +91,6 @@ func (ListenStats) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Rec
 	}
 	// One statement per table for the whole batch (arrays through unnest),
 	// not one per (song, day): the keys are unique, as summed above.
-	b := &pgx.Batch{}
 	if len(songOrder) > 0 {
 		ids, days, plays := dayColumns(songOrder, songs)
 		b.Queue(`INSERT INTO song_plays_daily (song_id, day, plays)
@@ -87,12 +102,6 @@ func (ListenStats) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.Rec
 		b.Queue(`INSERT INTO user_plays_daily (user_id, day, plays)
 			SELECT i::uuid, d, p FROM unnest($1::text[], $2::date[], $3::bigint[]) AS x(i, d, p)
 			ON CONFLICT (user_id, day) DO UPDATE SET plays = user_plays_daily.plays + excluded.plays`, ids, days, plays)
-	}
-	if b.Len() == 0 {
-		return nil
-	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("listenstats projector: %w", err)
 	}
 	return nil
 }

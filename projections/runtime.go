@@ -351,6 +351,9 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 		return nil
 	}
 	began := time.Now()
+	if q, ok := r.p.(Queuer); ok && park == nil && len(events) > 0 {
+		return rt.commitQueued(ctx, r, q, after, events, checkpoint, began)
+	}
 	// The swap lock is shared with every other commit of this projector,
 	// exclusive for the swap of a blue/green rebuild: the swap waits for the
 	// batch in flight, and a batch waits for the swap before touching any
@@ -367,8 +370,7 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 	// All three go with BEGIN in one round trip (a parameterless Exec is a
 	// simple query, which may hold several statements; the key is an
 	// integer).
-	tx, err := rt.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: fmt.Sprintf(
-		`BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock_shared(%d)`, swapKey(r.name))})
+	tx, err := rt.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginSQL(r)})
 	if err != nil {
 		return fmt.Errorf("projections: %s: begin and swap lock: %w", r.name, err)
 	}
@@ -428,6 +430,110 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 		rt.cfg.OnCommit(r.name, len(events), time.Since(began))
 	}
 	return nil
+}
+
+// Queuer is implemented by projectors whose writes need no answer from the
+// database: Queue adds a batch's statements to b instead of running them.
+// The runtime then sends them together with the checkpoint and the COMMIT,
+// one round trip after BEGIN instead of three (Apply, checkpoint, commit):
+// the wait of a write for its read models is mostly such round trips. Apply
+// must still work alone (a rebuild or a replay may use it).
+type Queuer interface {
+	Queue(events []eventstore.RecordedEvent, b *pgx.Batch) error
+}
+
+// beginSQL opens a projector's transaction (see commit).
+func beginSQL(r *runner) string {
+	return fmt.Sprintf(`BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock_shared(%d)`, swapKey(r.name))
+}
+
+// sqlDivisionByZero is what the checkpoint statement of commitQueued raises
+// when fenced.
+const sqlDivisionByZero = "22012"
+
+// commitQueued is commit for a Queuer: BEGIN (with the swap lock), then the
+// projector's statements, the checkpoint, its notification and COMMIT in
+// one pipeline. COMMIT runs before this process sees whether the
+// checkpoint moved, so a fenced checkpoint must abort the transaction by
+// itself: it divides by the number of rows it moved, and a failed
+// transaction's COMMIT rolls back.
+func (rt *Runtime) commitQueued(ctx context.Context, r *runner, q Queuer, after uint64, events []eventstore.RecordedEvent, checkpoint uint64, began time.Time) error {
+	b := &pgx.Batch{}
+	if err := q.Queue(events, b); err != nil {
+		return fmt.Errorf("projections: %s: apply events %d..%d: %w",
+			r.name, events[0].Position, events[len(events)-1].Position, err)
+	}
+	writes := b.Len()
+	b.Queue(`WITH moved AS (
+			UPDATE projection_checkpoints SET position = $3, updated_at = now()
+			WHERE name = $1 AND position = $2 AND position < $3 RETURNING 1)
+		SELECT 1 / (SELECT count(*) FROM moved)::int`, r.name, int64(after), int64(checkpoint))
+	b.Queue(`SELECT pg_notify($1, $2)`, CheckpointChannel, r.name+":"+strconv.FormatUint(checkpoint, 10))
+	b.Queue(`COMMIT`)
+
+	conn, err := rt.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("projections: %s: acquire: %w", r.name, err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, beginSQL(r)); err != nil {
+		rollback(conn)
+		return fmt.Errorf("projections: %s: begin and swap lock: %w", r.name, err)
+	}
+	br := conn.SendBatch(ctx, b)
+	fail := func(err error) error {
+		br.Close()
+		rollback(conn)
+		return err
+	}
+	for range writes {
+		if _, err := br.Exec(); err != nil {
+			return fail(fmt.Errorf("projections: %s: apply events %d..%d: %w",
+				r.name, events[0].Position, events[len(events)-1].Position, err))
+		}
+	}
+	if _, err := br.Exec(); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == sqlDivisionByZero {
+			err = fail(errFenced)
+			r.restart()
+			return fmt.Errorf("projections: %s: moving checkpoint %d to %d: %w", r.name, after, checkpoint, err)
+		}
+		return fail(fmt.Errorf("projections: %s: checkpoint %d: %w", r.name, checkpoint, err))
+	}
+	if _, err := br.Exec(); err != nil {
+		return fail(fmt.Errorf("projections: %s: notify: %w", r.name, err))
+	}
+	tag, err := br.Exec()
+	if err == nil && tag.String() != "COMMIT" {
+		err = fmt.Errorf("the transaction rolled back (%s)", tag)
+	}
+	if closeErr := br.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		rollback(conn)
+		return fmt.Errorf("projections: %s: commit checkpoint %d: %w", r.name, checkpoint, err)
+	}
+	rt.positions.set(r.name, checkpoint)
+	if rt.cfg.OnCommit != nil {
+		rt.cfg.OnCommit(r.name, len(events), time.Since(began))
+	}
+	return nil
+}
+
+// rollback ends the transaction a failed pipeline left open on conn; a
+// connection that cannot is closed (the server then rolls back), so the
+// pool never hands out a connection inside a transaction.
+func rollback(conn *pgxpool.Conn) {
+	if conn.Conn().PgConn().TxStatus() == 'I' {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := conn.Exec(ctx, `ROLLBACK`); err != nil {
+		conn.Conn().Close(ctx)
+	}
 }
 
 // parking is the last resort after the retries: the batch is applied again

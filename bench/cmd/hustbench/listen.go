@@ -3,7 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -148,6 +153,9 @@ func (b *bench) listenFigures(ctx context.Context) error {
 	if err := res.check("listen"); err != nil {
 		return err
 	}
+	if err := b.saveMetrics(ctx, "listen"); err != nil {
+		b.logger.Warn("metrics after the listen load", "error", err)
+	}
 	if probeErr != nil {
 		return fmt.Errorf("read-your-writes probe: %w", probeErr)
 	}
@@ -186,4 +194,31 @@ func (b *bench) listenFigures(ctx context.Context) error {
 		fmt.Sprintf("the same two GETs (history, song stats) once visible; %d probes, %d needed a second look", probeRuns, notVisibleOnFirstTry)))
 	b.add(newResult("ryw_write_p99_ms", writes.quantile(0.99), "ms", "lower", nil, nil, "the probe's POST, its wait for the read models included"))
 	return nil
+}
+
+// saveMetrics keeps the service's projection batch and request duration
+// counters (sums and counts) after a load, in profiles/name.metrics.txt:
+// where a write's time went, per projector.
+func (b *bench) saveMetrics(ctx context.Context, name string) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", b.svc.base+"/metrics", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	var keep []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if (strings.HasPrefix(line, "hustmusik_projection_batch_") || strings.HasPrefix(line, "hustmusik_http_request_duration_seconds")) &&
+			(strings.Contains(line, "_sum") || strings.Contains(line, "_count")) {
+			keep = append(keep, line)
+		}
+	}
+	return os.WriteFile(filepath.Join(b.cfg.Out, "profiles", name+".metrics.txt"), []byte(strings.Join(keep, "\n")+"\n"), 0o644)
 }
