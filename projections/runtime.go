@@ -434,9 +434,10 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 
 // Queuer is implemented by projectors whose writes need no answer from the
 // database: Queue adds a batch's statements to b instead of running them.
-// The runtime then sends them together with the checkpoint and the COMMIT,
-// one round trip after BEGIN instead of three (Apply, checkpoint, commit):
-// the wait of a write for its read models is mostly such round trips. Apply
+// The runtime then sends them between BEGIN and the checkpoint and COMMIT,
+// the whole transaction in one round trip instead of four (begin, Apply,
+// checkpoint, commit): the wait of a write for its read models is mostly
+// such round trips. Apply
 // must still work alone (a rebuild or a replay may use it).
 type Queuer interface {
 	Queue(events []eventstore.RecordedEvent, b *pgx.Batch) error
@@ -451,19 +452,25 @@ func beginSQL(r *runner) string {
 // when fenced.
 const sqlDivisionByZero = "22012"
 
-// commitQueued is commit for a Queuer: BEGIN (with the swap lock), then the
+// commitQueued is commit for a Queuer: BEGIN (with the swap lock), the
 // projector's statements, the checkpoint, its notification and COMMIT in
 // one pipeline. COMMIT runs before this process sees whether the
 // checkpoint moved, so a fenced checkpoint must abort the transaction by
 // itself: it divides by the number of rows it moved, and a failed
 // transaction's COMMIT rolls back.
 func (rt *Runtime) commitQueued(ctx context.Context, r *runner, q Queuer, after uint64, events []eventstore.RecordedEvent, checkpoint uint64, began time.Time) error {
+	// BEGIN, the async commit and the swap lock lead the same pipeline
+	// (see commit for why each): the whole transaction is one round trip.
 	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SET LOCAL synchronous_commit = off`)
+	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, swapKey(r.name))
+	prelude := b.Len()
 	if err := q.Queue(events, b); err != nil {
 		return fmt.Errorf("projections: %s: apply events %d..%d: %w",
 			r.name, events[0].Position, events[len(events)-1].Position, err)
 	}
-	writes := b.Len()
+	writes := b.Len() - prelude
 	b.Queue(`WITH moved AS (
 			UPDATE projection_checkpoints SET position = $3, updated_at = now()
 			WHERE name = $1 AND position = $2 AND position < $3 RETURNING 1)
@@ -476,15 +483,16 @@ func (rt *Runtime) commitQueued(ctx context.Context, r *runner, q Queuer, after 
 		return fmt.Errorf("projections: %s: acquire: %w", r.name, err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, beginSQL(r)); err != nil {
-		rollback(conn)
-		return fmt.Errorf("projections: %s: begin and swap lock: %w", r.name, err)
-	}
 	br := conn.SendBatch(ctx, b)
 	fail := func(err error) error {
 		br.Close()
 		rollback(conn)
 		return err
+	}
+	for range prelude {
+		if _, err := br.Exec(); err != nil {
+			return fail(fmt.Errorf("projections: %s: begin and swap lock: %w", r.name, err))
+		}
 	}
 	for range writes {
 		if _, err := br.Exec(); err != nil {
