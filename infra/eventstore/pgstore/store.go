@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -338,7 +339,11 @@ func (r *eventRow) dest() []any {
 
 func (r *eventRow) recorded() (eventstore.RecordedEvent, error) {
 	var md eventstore.Metadata
-	if err := json.Unmarshal(r.metadata, &md); err != nil {
+	// goccy/go-json decodes the same JSON into the same struct about five
+	// times faster than encoding/json: every event read from the log
+	// (a projector catching up reads millions) has its metadata decoded
+	// here, and this was a third of the service's CPU while catching up.
+	if err := gojson.Unmarshal(r.metadata, &md); err != nil {
 		return eventstore.RecordedEvent{}, fmt.Errorf("metadata of event at position %d: %w", r.position.Int64, err)
 	}
 	return eventstore.RecordedEvent{
