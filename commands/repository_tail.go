@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/hustmusik/backend/domain"
 	"github.com/hustmusik/backend/infra/eventstore"
@@ -40,23 +39,5 @@ func (r *Repository[A]) LoadTail(ctx context.Context, id string, tail int) (A, e
 // reload and decide again (so two identical requests racing each other are
 // decided one after the other).
 func (r *Repository[A]) UpdateTail(ctx context.Context, id string, tail int, decide func(A) error) (Written, error) {
-	for attempt := 1; ; attempt++ {
-		a, err := r.LoadTail(ctx, id, tail)
-		if err != nil {
-			return Written{}, err
-		}
-		if err := decide(a); err != nil {
-			return Written{}, err
-		}
-		w, err := r.save(ctx, id, a)
-		if errors.Is(err, eventstore.ErrWrongExpectedRevision) && attempt < maxAttempts {
-			select {
-			case <-ctx.Done():
-				return Written{}, ctx.Err()
-			case <-time.After(backoff(attempt)):
-			}
-			continue
-		}
-		return w, err
-	}
+	return r.update(ctx, id, func() (A, error) { return r.LoadTail(ctx, id, tail) }, decide)
 }
