@@ -94,14 +94,8 @@ const maxAttempts = 100
 // first, it reloads and decides again, so concurrent commutative changes are
 // never lost; decide must therefore be free of side effects beyond the aggregate.
 func (r *Repository[A]) Update(ctx context.Context, id string, decide func(A) error) (Written, error) {
-	return r.update(ctx, id, func() (A, error) { return r.Load(ctx, id) }, decide)
-}
-
-// update is the load-decide-append loop of Update and UpdateTail; load
-// rebuilds the aggregate (whole stream or its tail) on every attempt.
-func (r *Repository[A]) update(ctx context.Context, id string, load func() (A, error), decide func(A) error) (Written, error) {
 	for attempt := 1; ; attempt++ {
-		a, err := load()
+		a, err := r.Load(ctx, id)
 		if err != nil {
 			return Written{}, err
 		}
