@@ -16,6 +16,7 @@ import (
 
 	"github.com/hustmusik/backend/infra/pgcluster"
 	"github.com/hustmusik/backend/infra/postgres"
+	"github.com/hustmusik/backend/infra/search/searchtest"
 )
 
 const (
@@ -197,7 +198,7 @@ func (b *bench) fixtures(ctx context.Context) error {
 	r := rand.New(rand.NewPCG(7, 7))
 	titles := make([]string, b.cfg.Songs+b.cfg.ProbeSongs)
 	for i := range titles {
-		titles[i] = generatedTitle(r)
+		titles[i] = searchtest.GeneratedTitle(r)
 	}
 	all := make([]string, len(titles))
 	if err := parallel(ctx, len(all), 8, func(ctx context.Context, i int) error {

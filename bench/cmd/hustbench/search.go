@@ -4,37 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/hustmusik/backend/infra/search"
 	"github.com/hustmusik/backend/infra/search/pgsearch"
+	"github.com/hustmusik/backend/infra/search/searchtest"
 )
-
-// vocabulary of generated titles: common words of Vietnamese song titles
-// (the same as pgsearch's BenchmarkSongsSearch).
-var vocabulary = strings.Fields(`anh em yêu thương nhớ người tình mưa nắng gió mây trời đất biển sông
-núi hoa lá xuân hạ thu đông đêm ngày sáng chiều hôm qua mai nay mãi còn đâu về đi đến xa gần
-chờ đợi hẹn ước mơ giấc buồn vui khóc cười nụ hôn tay môi mắt tim lòng đời phố phường quê hương
-mẹ cha con bạn bè cô gái chàng trai một hai ba bốn năm trăm nghìn triệu lần nữa thôi rồi đừng
-không có là của cho với trong ngoài trên dưới bên nhau cùng riêng đơn côi lạc trôi bạc phận bác sĩ
-hồng xanh đỏ tím vàng trắng đen ánh sao trăng đường làng tàu ga chuyến cuối đầu tiên hãy trao nơi này`)
-
-func generatedTitle(r *rand.Rand) string {
-	n := 2 + r.IntN(5)
-	words := make([]string, n)
-	for i := range words {
-		w := vocabulary[r.IntN(len(vocabulary))]
-		if i == 0 {
-			rs := []rune(w)
-			w = strings.ToUpper(string(rs[:1])) + string(rs[1:])
-		}
-		words[i] = w
-	}
-	return strings.Join(words, " ")
-}
 
 // searchTerms are what people type: folded, with diacritics, half-typed,
 // with a typo.
@@ -56,7 +33,7 @@ func (b *bench) loadSearchIndex(ctx context.Context) (*pgsearch.Index, error) {
 	for i := range b.cfg.SearchSongs {
 		id := uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "hustbench-song-%d", i)).String()
 		changes = append(changes, search.UpsertSong(search.SongDoc{
-			ID: id, Title: generatedTitle(r), Views: r.Int64N(1_000_000), Duration: 200, Genre: "V-Pop",
+			ID: id, Title: searchtest.GeneratedTitle(r), Views: r.Int64N(1_000_000), Duration: 200, Genre: "V-Pop",
 			Artists: []search.ArtistRef{},
 		}, uint64(1<<40+i)))
 		if len(changes) == batch || i == b.cfg.SearchSongs-1 {

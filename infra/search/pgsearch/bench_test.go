@@ -14,28 +14,6 @@ import (
 	"github.com/hustmusik/backend/infra/search/searchtest"
 )
 
-// vocabulary of generated titles: common words of Vietnamese song titles.
-var vocabulary = strings.Fields(`anh em yêu thương nhớ người tình mưa nắng gió mây trời đất biển sông
-núi hoa lá xuân hạ thu đông đêm ngày sáng chiều hôm qua mai nay mãi còn đâu về đi đến xa gần
-chờ đợi hẹn ước mơ giấc buồn vui khóc cười nụ hôn tay môi mắt tim lòng đời phố phường quê hương
-mẹ cha con bạn bè cô gái chàng trai một hai ba bốn năm trăm nghìn triệu lần nữa thôi rồi đừng
-không có là của cho với trong ngoài trên dưới bên nhau cùng riêng đơn côi lạc trôi bạc phận bác sĩ
-hồng xanh đỏ tím vàng trắng đen ánh sao trăng đường làng tàu ga chuyến cuối đầu tiên hãy trao nơi này`)
-
-func generatedTitle(r *rand.Rand) string {
-	n := 2 + r.IntN(5)
-	words := make([]string, n)
-	for i := range words {
-		w := vocabulary[r.IntN(len(vocabulary))]
-		if i == 0 {
-			r := []rune(w)
-			w = strings.ToUpper(string(r[:1])) + string(r[1:])
-		}
-		words[i] = w
-	}
-	return strings.Join(words, " ")
-}
-
 // BenchmarkSongsSearch searches 100,000 generated Vietnamese titles with the
 // queries people type (folded, with diacritics, half-typed, with a typo) and
 // reports p50 and p99 latency per search.
@@ -51,7 +29,7 @@ func BenchmarkSongsSearch(b *testing.B) {
 	changes := make([]search.Change, 0, 2000)
 	for i := range catalog {
 		changes = append(changes, search.UpsertSong(search.SongDoc{
-			ID: searchtest.ID(fmt.Sprint("bench:", i)), Title: generatedTitle(r), Views: r.Int64N(1_000_000),
+			ID: searchtest.ID(fmt.Sprint("bench:", i)), Title: searchtest.GeneratedTitle(r), Views: r.Int64N(1_000_000),
 		}, uint64(i+1)))
 		if len(changes) == cap(changes) || i == catalog-1 {
 			if err := x.Apply(ctx, changes); err != nil {

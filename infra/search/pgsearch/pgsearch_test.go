@@ -72,7 +72,7 @@ func TestShortQueryOrdersLikeTheScoredOne(t *testing.T) {
 	owners := []string{searchtest.ID("owner:0"), searchtest.ID("owner:1")}
 	var changes []search.Change
 	for i := range 1500 {
-		title := generatedTitle(r)
+		title := searchtest.GeneratedTitle(r)
 		if i%10 == 0 {
 			title = "Đ " + title // one-letter words, with and without diacritics
 		}
