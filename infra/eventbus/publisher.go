@@ -184,45 +184,6 @@ func (p *Publisher) Close() error {
 	return nil
 }
 
-// StreamSubscriberConfig tunes the StreamSubscriber.
-type StreamSubscriberConfig struct {
-	// BatchSize is how many events are read from the log at once (default 100).
-	BatchSize int
-	// NackDelay is the pause before a nacked message is delivered again
-	// (default 100ms).
-	NackDelay time.Duration
-	// RestartDelay is the pause before a failed subscription is started
-	// again from the last acked event (default 1s).
-	RestartDelay time.Duration
-}
-
-func (c *StreamSubscriberConfig) setDefaults() {
-	if c.BatchSize == 0 {
-		c.BatchSize = 100
-	}
-	if c.NackDelay == 0 {
-		c.NackDelay = 100 * time.Millisecond
-	}
-	if c.RestartDelay == 0 {
-		c.RestartDelay = time.Second
-	}
-}
-
-// Validate reports every problem of the config at once.
-func (c StreamSubscriberConfig) Validate() error {
-	var errs []error
-	if c.BatchSize < 1 {
-		errs = append(errs, fmt.Errorf("eventbus: BatchSize %d must be positive", c.BatchSize))
-	}
-	if c.NackDelay < 0 {
-		errs = append(errs, fmt.Errorf("eventbus: NackDelay %s must not be negative", c.NackDelay))
-	}
-	if c.RestartDelay < 0 {
-		errs = append(errs, fmt.Errorf("eventbus: RestartDelay %s must not be negative", c.RestartDelay))
-	}
-	return errors.Join(errs...)
-}
-
 // StreamSubscriber is the Publisher's counterpart: Subscribe(ctx, topic)
 // delivers every event of the stream named topic, from its first, one event
 // per message (UUID, payload and metadata as published), the next only
@@ -231,7 +192,7 @@ func (c StreamSubscriberConfig) Validate() error {
 // "new subscriber receives old messages"), and there are no consumer groups.
 // The projection runtime uses Subscriber (batches, checkpoints), not this.
 type StreamSubscriber struct {
-	cfg    StreamSubscriberConfig
+	cfg    Config
 	store  eventstore.Store
 	logger watermill.LoggerAdapter
 
@@ -245,7 +206,9 @@ type StreamSubscriber struct {
 var _ message.Subscriber = (*StreamSubscriber)(nil)
 
 // NewStreamSubscriber returns a StreamSubscriber reading store.
-func NewStreamSubscriber(cfg StreamSubscriberConfig, store eventstore.Store, logger watermill.LoggerAdapter) (*StreamSubscriber, error) {
+// It takes the Subscriber's Config: BatchSize is then how many events are
+// read from the log at once, each still delivered as its own message.
+func NewStreamSubscriber(cfg Config, store eventstore.Store, logger watermill.LoggerAdapter) (*StreamSubscriber, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err

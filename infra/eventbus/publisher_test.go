@@ -48,7 +48,7 @@ func TestPublisherAppendsEvents(t *testing.T) {
 		t.Fatalf("events %+v", events)
 	}
 
-	sub, err := eventbus.NewStreamSubscriber(eventbus.StreamSubscriberConfig{}, store, nil)
+	sub, err := eventbus.NewStreamSubscriber(eventbus.Config{}, store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func TestPubSubConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sub, err := eventbus.NewStreamSubscriber(eventbus.StreamSubscriberConfig{NackDelay: 10 * time.Millisecond}, store, nil)
+		sub, err := eventbus.NewStreamSubscriber(eventbus.Config{NackDelay: 10 * time.Millisecond}, store, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
