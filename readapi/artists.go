@@ -173,21 +173,13 @@ func (q *Artists) Albums(ctx context.Context, artistID string, page, limit int) 
 // GetAll serves GET /v1/artist; managed=true from a signed-in Artist
 // Manager lists only the artists they manage.
 func (q *Artists) GetAll(c *gin.Context) {
-	page, limit, err := httpapi.Page(c)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
 	var managerID string
 	if p := httpapi.Principal(c); c.Query("managed") == "true" && p.Role == domain.RoleArtistManager {
 		managerID = p.UserID
 	}
-	count, items, err := q.List(c.Request.Context(), page, limit, managerID)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.List(c, count, items)
+	listPage(c, httpapi.DefaultLimit, func(ctx context.Context, page, limit int) (int, []ArtistListItem, error) {
+		return q.List(ctx, page, limit, managerID)
+	})
 }
 
 // GetByID serves GET /v1/artist/:id: {"data": [artist]}, an array of one,
@@ -207,41 +199,7 @@ func (q *Artists) GetByID(c *gin.Context) {
 }
 
 // GetSongs serves GET /v1/artist/:id/songs.
-func (q *Artists) GetSongs(c *gin.Context) {
-	id, err := domain.ParseID(c.Param("id"), "artist")
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	page, limit, err := httpapi.PageWithLimit(c, httpapi.MaxLimit)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	count, items, err := q.Songs(c.Request.Context(), id, page, limit)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.List(c, count, items)
-}
+func (q *Artists) GetSongs(c *gin.Context) { listOf(c, "artist", httpapi.MaxLimit, q.Songs) }
 
 // GetAlbums serves GET /v1/artist/:id/albums.
-func (q *Artists) GetAlbums(c *gin.Context) {
-	id, err := domain.ParseID(c.Param("id"), "artist")
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	page, limit, err := httpapi.PageWithLimit(c, httpapi.MaxLimit)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	count, items, err := q.Albums(c.Request.Context(), id, page, limit)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.List(c, count, items)
-}
+func (q *Artists) GetAlbums(c *gin.Context) { listOf(c, "artist", httpapi.MaxLimit, q.Albums) }

@@ -139,19 +139,7 @@ func (q *Songs) ByID(ctx context.Context, id string) (Song, error) {
 }
 
 // GetAll serves GET /v1/song.
-func (q *Songs) GetAll(c *gin.Context) {
-	page, limit, err := httpapi.Page(c)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	count, items, err := q.List(c.Request.Context(), page, limit)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.List(c, count, items)
-}
+func (q *Songs) GetAll(c *gin.Context) { listPage(c, httpapi.DefaultLimit, q.List) }
 
 // GetByID serves GET /v1/song/:id. The song is sent unwrapped (no "data"):
 // the frontend's server-rendered page reads its fields at top level.

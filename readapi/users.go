@@ -90,19 +90,7 @@ func (q *Users) ByID(ctx context.Context, id string) (MyProfile, error) {
 }
 
 // GetAll serves GET /v1/user.
-func (q *Users) GetAll(c *gin.Context) {
-	page, limit, err := httpapi.Page(c)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	count, items, err := q.List(c.Request.Context(), page, limit)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.List(c, count, items)
-}
+func (q *Users) GetAll(c *gin.Context) { listPage(c, httpapi.DefaultLimit, q.List) }
 
 // GetByID serves GET /v1/user/:id.
 func (q *Users) GetByID(c *gin.Context) {
