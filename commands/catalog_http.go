@@ -51,26 +51,6 @@ func songFields(f *httpapi.Form) domain.SongFields {
 		ReleaseDate: optional(f, "releasedate"), Genre: optional(f, "genre")}
 }
 
-// answer finishes a write that returns the new state: wait for the read
-// models, then {"data": view}.
-func (h *CatalogHTTP) answer(c *gin.Context, view any, w Written, err error) {
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.Written(c, h.wait, w.Position, w.Types)
-	httpapi.Data(c, view)
-}
-
-func (h *CatalogHTTP) noContent(c *gin.Context, w Written, err error) {
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.Written(c, h.wait, w.Position, w.Types)
-	httpapi.NoContent(c)
-}
-
 // AddArtist serves POST /v1/artist.
 func (h *CatalogHTTP) AddArtist(c *gin.Context) {
 	f, img, err := catalogForm(c)
@@ -79,7 +59,7 @@ func (h *CatalogHTTP) AddArtist(c *gin.Context) {
 		return
 	}
 	view, w, err := h.cat.AddArtist(c.Request.Context(), httpapi.Principal(c), artistFields(f), img)
-	h.answer(c, view, w, err)
+	answerData(c, h.wait, view, w, err)
 }
 
 // UpdateArtist serves POST /v1/artist/:id.
@@ -95,7 +75,7 @@ func (h *CatalogHTTP) UpdateArtist(c *gin.Context) {
 		return
 	}
 	view, w, err := h.cat.UpdateArtist(c.Request.Context(), httpapi.Principal(c), id, artistFields(f), img)
-	h.answer(c, view, w, err)
+	answerData(c, h.wait, view, w, err)
 }
 
 // DeleteArtist serves DELETE /v1/artist/:id.
@@ -106,7 +86,7 @@ func (h *CatalogHTTP) DeleteArtist(c *gin.Context) {
 		return
 	}
 	w, err := h.cat.DeleteArtist(c.Request.Context(), httpapi.Principal(c), id)
-	h.noContent(c, w, err)
+	answerNoContent(c, h.wait, w, err)
 }
 
 // AddSong serves POST /v1/song.
@@ -117,7 +97,7 @@ func (h *CatalogHTTP) AddSong(c *gin.Context) {
 		return
 	}
 	view, w, err := h.cat.AddSong(c.Request.Context(), httpapi.Principal(c), songFields(f), optional(f, "artists"), img)
-	h.answer(c, view, w, err)
+	answerData(c, h.wait, view, w, err)
 }
 
 // UpdateSong serves POST /v1/song/:id.
@@ -133,7 +113,7 @@ func (h *CatalogHTTP) UpdateSong(c *gin.Context) {
 		return
 	}
 	view, w, err := h.cat.UpdateSong(c.Request.Context(), httpapi.Principal(c), id, songFields(f), img)
-	h.answer(c, view, w, err)
+	answerData(c, h.wait, view, w, err)
 }
 
 // DeleteSong serves DELETE /v1/song/:id.
@@ -144,5 +124,5 @@ func (h *CatalogHTTP) DeleteSong(c *gin.Context) {
 		return
 	}
 	w, err := h.cat.DeleteSong(c.Request.Context(), httpapi.Principal(c), id)
-	h.noContent(c, w, err)
+	answerNoContent(c, h.wait, w, err)
 }

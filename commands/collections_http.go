@@ -148,12 +148,7 @@ func (h *CollectionsHTTP) AddSong(c *gin.Context) {
 		return
 	}
 	w, err := h.cmds.AddSong(c.Request.Context(), httpapi.Principal(c), id, songID)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.Written(c, h.wait, w.Position, w.Types)
-	httpapi.NoContent(c)
+	answerNoContent(c, h.wait, w, err)
 }
 
 // RemoveSong serves DELETE /v1/collection/:id/songs/:songid.
@@ -164,10 +159,5 @@ func (h *CollectionsHTTP) RemoveSong(c *gin.Context) {
 		return
 	}
 	w, err := h.cmds.RemoveSong(c.Request.Context(), httpapi.Principal(c), id, songID)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.Written(c, h.wait, w.Position, w.Types)
-	httpapi.NoContent(c)
+	answerNoContent(c, h.wait, w, err)
 }

@@ -105,12 +105,7 @@ func (h *IdentityHTTP) Credentials(c *gin.Context) {
 	}
 	cmd.CurrentPassword, _ = f.Get("current_password")
 	w, err := h.id.ChangeCredentials(c.Request.Context(), httpapi.Principal(c), cmd)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.Written(c, h.wait, w.Position, w.Types)
-	httpapi.NoContent(c)
+	answerNoContent(c, h.wait, w, err)
 }
 
 // UpdateMe serves POST /v1/user/me.
@@ -132,12 +127,7 @@ func (h *IdentityHTTP) UpdateMe(c *gin.Context) {
 		}
 	}
 	view, w, err := h.id.UpdateProfile(c.Request.Context(), httpapi.Principal(c), p, img)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.Written(c, h.wait, w.Position, w.Types)
-	httpapi.Data(c, view)
+	answerData(c, h.wait, view, w, err)
 }
 
 // SetRole serves POST /v1/user/:id/role (Admin).
@@ -159,12 +149,7 @@ func (h *IdentityHTTP) SetRole(c *gin.Context) {
 		return
 	}
 	view, w, err := h.id.SetRole(c.Request.Context(), httpapi.Principal(c), id, role)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.Written(c, h.wait, w.Position, w.Types)
-	httpapi.Data(c, view)
+	answerData(c, h.wait, view, w, err)
 }
 
 // DeleteUser serves DELETE /v1/user/:id (Admin).
@@ -175,10 +160,5 @@ func (h *IdentityHTTP) DeleteUser(c *gin.Context) {
 		return
 	}
 	w, err := h.id.DeleteUser(c.Request.Context(), httpapi.Principal(c), id)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.Written(c, h.wait, w.Position, w.Types)
-	httpapi.NoContent(c)
+	answerNoContent(c, h.wait, w, err)
 }

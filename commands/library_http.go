@@ -18,30 +18,21 @@ func NewLibraryHTTP(lib *Library, wait httpapi.Waiter) *LibraryHTTP {
 	return &LibraryHTTP{lib: lib, wait: wait}
 }
 
-func (h *LibraryHTTP) answer(c *gin.Context, w Written, err error) {
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.Written(c, h.wait, w.Position, w.Types)
-	httpapi.NoContent(c)
-}
-
 // Follow serves POST /v1/user/me/following/:artistid.
 func (h *LibraryHTTP) Follow(c *gin.Context) {
 	w, err := h.lib.Follow(c.Request.Context(), httpapi.Principal(c), c.Param("artistid"))
-	h.answer(c, w, err)
+	answerNoContent(c, h.wait, w, err)
 }
 
 // Unfollow serves DELETE /v1/user/me/following/:artistid.
 func (h *LibraryHTTP) Unfollow(c *gin.Context) {
 	w, err := h.lib.Unfollow(c.Request.Context(), httpapi.Principal(c), c.Param("artistid"))
-	h.answer(c, w, err)
+	answerNoContent(c, h.wait, w, err)
 }
 
 // RecordListen serves POST /v1/user/me/history/:songid (the body is
 // ignored, as the old backend did).
 func (h *LibraryHTTP) RecordListen(c *gin.Context) {
 	w, err := h.lib.RecordListen(c.Request.Context(), httpapi.Principal(c), c.Param("songid"))
-	h.answer(c, w, err)
+	answerNoContent(c, h.wait, w, err)
 }
