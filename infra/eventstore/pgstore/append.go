@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -260,13 +261,22 @@ func (s *Store) writeBatch(batch []*appendRequest) ([]appendReply, error) {
 	// previous holder of the lock has committed.
 	pre := &pgx.Batch{}
 	pre.Queue(`BEGIN`)
+	// Custom plans, made for this batch's arrays and the tables as they
+	// are now. After five executions the server may switch a prepared
+	// statement to a generic plan and keep it until the table's statistics
+	// are next analysed: a plan made while the log was small (a fresh
+	// database filling up, as in every test and benchmark) joined the ids
+	// below by a sequential scan of the whole log, 3 ms and growing, inside
+	// the lock every append waits for. Planning anew costs tens of
+	// microseconds.
+	pre.Queue(`SET LOCAL plan_cache_mode = force_custom_plan`)
 	pre.Queue(`SELECT pg_advisory_xact_lock($1)`, appendLockKey)
 	pre.Queue(`SELECT coalesce(max(position), 0), clock_timestamp() FROM events`)
-	// Joins with unnest rather than "= ANY($1)": after a few executions the
-	// server switches a prepared statement to a generic plan, and for
-	// "= ANY" of an array of unknown size that is a sequential scan of the
-	// whole log.
-	pre.Queue(`SELECT s.stream_id, s.revision FROM unnest($1::text[]) AS u(id) JOIN streams s ON s.stream_id = u.id`, streams)
+	// One index probe per stream, as a scalar subquery: with a join the
+	// planner may prefer hashing a sequential scan of every stream.
+	pre.Queue(`SELECT u.id, r.revision FROM unnest($1::text[]) AS u(id)
+		CROSS JOIN LATERAL (SELECT (SELECT s.revision FROM streams s WHERE s.stream_id = u.id) AS revision) r
+		WHERE r.revision IS NOT NULL`, streams)
 	pre.Queue(`SELECT e.event_id::text, e.stream_id, e.stream_revision, e.position
 		FROM unnest($1::uuid[]) AS u(id) JOIN events e ON e.event_id = u.id`, ids)
 	br := conn.SendBatch(ctx, pre)
@@ -276,9 +286,11 @@ func (s *Store) writeBatch(batch []*appendRequest) ([]appendReply, error) {
 		revisions  = map[string]int64{}
 		existing   = map[uuid.UUID]eventLocation{}
 	)
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return nil, fmt.Errorf("pgstore: append: begin: %w", err)
+	for range 2 { // BEGIN, SET LOCAL
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("pgstore: append: begin: %w", err)
+		}
 	}
 	if _, err := br.Exec(); err != nil {
 		br.Close()
@@ -378,6 +390,17 @@ func (s *Store) writeBatch(batch []*appendRequest) ([]appendReply, error) {
 		SELECT * FROM unnest($1::text[], $2::bigint[])
 		ON CONFLICT (stream_id) DO UPDATE SET revision = EXCLUDED.revision`, upStreams, upRevisions)
 	write.Queue(`SELECT pg_notify('`+notifyChannel+`', $1)`, strconv.FormatInt(head, 10))
+	// Set before the notification can arrive, so that the listener knows it
+	// for this store's own (see listen). Should the batch fail, that
+	// listener may have passed over another process's notification as
+	// this store's own: everyone is woken to re-read the database.
+	s.ownHead.Store(uint64(head))
+	committed := false
+	defer func() {
+		if !committed {
+			s.hub.broadcast(true)
+		}
+	}()
 	write.Queue(`COMMIT`)
 	wr := conn.SendBatch(ctx, write)
 	for range write.Len() - 1 {
@@ -397,10 +420,11 @@ func (s *Store) writeBatch(batch []*appendRequest) ([]appendReply, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: append: commit: %w", err)
 	}
-	open = false
+	open, committed = false, true
 	// Subscriptions of this process need not wait for the notification's
-	// round trip through the server.
-	s.hub.broadcast()
+	// round trip through the server, nor read back what was just written.
+	s.recent.add(ins.recorded(recordedAt))
+	s.hub.broadcast(false)
 	return replies, nil
 }
 
@@ -480,6 +504,7 @@ type insertRows struct {
 	types     []string
 	data      []string
 	metadata  []string
+	events    []eventstore.EventData
 }
 
 func (in *insertRows) add(position int64, stream string, revision int64, e eventstore.EventData, metadata string) {
@@ -490,4 +515,32 @@ func (in *insertRows) add(position int64, stream string, revision int64, e event
 	in.types = append(in.types, e.Type)
 	in.data = append(in.data, string(e.Data))
 	in.metadata = append(in.metadata, metadata)
+	in.events = append(in.events, e)
+}
+
+// recorded is the rows as ReadAll would read them back, but for the JSON
+// of their data, which the database stores as jsonb (the same values, keys
+// reordered and spaces dropped). Metadata is decoded from the JSON written,
+// as ReadAll decodes it.
+func (in *insertRows) recorded(at time.Time) []eventstore.RecordedEvent {
+	out := make([]eventstore.RecordedEvent, 0, len(in.positions))
+	for i, e := range in.events {
+		var md eventstore.Metadata
+		if err := gojson.Unmarshal([]byte(in.metadata[i]), &md); err != nil {
+			// Marshalled by newAppendRequest a moment ago: cannot happen.
+			// Subscriptions then read the database.
+			return nil
+		}
+		out = append(out, eventstore.RecordedEvent{
+			ID:         e.ID,
+			StreamID:   in.streams[i],
+			Revision:   uint64(in.revisions[i]),
+			Position:   uint64(in.positions[i]),
+			Type:       e.Type,
+			Data:       e.Data,
+			Metadata:   md,
+			RecordedAt: at,
+		})
+	}
+	return out
 }

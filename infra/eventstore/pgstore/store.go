@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gojson "github.com/goccy/go-json"
@@ -65,6 +66,10 @@ type Config struct {
 	// (defaults 50ms and 5s).
 	RetryMinBackoff time.Duration
 	RetryMaxBackoff time.Duration
+	// RecentEvents is how many of its last committed events the store keeps
+	// in memory for this process's subscriptions (default 8192; negative:
+	// none, every subscription reads the database). See recentLog.
+	RecentEvents int
 }
 
 func (c *Config) setDefaults() {
@@ -85,6 +90,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.RetryMaxBackoff == 0 {
 		c.RetryMaxBackoff = 5 * time.Second
+	}
+	if c.RecentEvents == 0 {
+		c.RecentEvents = 8192
 	}
 }
 
@@ -128,6 +136,8 @@ type Store struct {
 	closed       bool
 	listenerOnce sync.Once
 	hub          hub
+	recent       *recentLog
+	ownHead      atomic.Uint64 // head notified by this store's last append
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -153,6 +163,7 @@ func New(cfg Config, pool *pgxpool.Pool, logger *slog.Logger) (*Store, error) {
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		hub:     hub{subs: map[*subscription]struct{}{}},
+		recent:  newRecentLog(max(cfg.RecentEvents, 0)),
 	}
 	s.wg.Add(1)
 	go func() {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,8 +54,9 @@ func (s *Store) Subscribe(ctx context.Context, after uint64, filter eventstore.F
 }
 
 type subscription struct {
-	ch   chan eventstore.Batch
-	wake chan struct{} // a pending "the log may have grown" signal
+	ch     chan eventstore.Batch
+	wake   chan struct{} // a pending "the log may have grown" signal
+	remote atomic.Bool   // ... by events this store did not append
 
 	mu  sync.Mutex
 	err error
@@ -78,9 +81,24 @@ func (sub *subscription) finish(err error) {
 // (ErrClosed) or a non-transient error.
 func (s *Store) follow(ctx context.Context, sub *subscription, pos uint64, filter eventstore.Filter, batchSize int) error {
 	backoff := s.cfg.RetryMinBackoff
+	// readDB: the log may hold events this store did not append (at the
+	// start, after another process's notification, on a poll); else only
+	// what this store appended is new, and it is in memory.
+	readDB := true
 	for {
-		batch, err := s.ReadAll(ctx, pos, batchSize, filter)
+		batch, held := s.recent.after(pos, batchSize, filter)
+		var err error
+		switch {
+		case held:
+		case !readDB && pos >= s.recent.last():
+			// Woken by an append of this store that the batch before
+			// already took from memory: nothing is new.
+			batch = eventstore.Batch{Checkpoint: pos}
+		default:
+			batch, err = s.ReadAll(ctx, pos, batchSize, filter)
+		}
 		if err != nil {
+			readDB = true
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -114,7 +132,9 @@ func (s *Store) follow(ctx context.Context, sub *subscription, pos uint64, filte
 		timer := time.NewTimer(s.cfg.PollInterval)
 		select {
 		case <-sub.wake:
+			readDB = sub.remote.Swap(false)
 		case <-timer.C:
+			readDB = true
 		case <-ctx.Done():
 			timer.Stop()
 			return nil
@@ -166,11 +186,15 @@ func (h *hub) remove(sub *subscription) {
 }
 
 // broadcast never blocks: a subscription with a signal pending will re-read
-// anyway.
-func (h *hub) broadcast() {
+// anyway. remote: the news may be events this store did not append (a
+// notification), which only the database has.
+func (h *hub) broadcast(remote bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for sub := range h.subs {
+		if remote {
+			sub.remote.Store(true)
+		}
 		select {
 		case sub.wake <- struct{}{}:
 		default:
@@ -220,12 +244,22 @@ func (s *Store) listen(ctx context.Context, connected func()) error {
 	connected()
 	// Notifications sent while no listener was connected are lost: wake
 	// everyone to re-read.
-	s.hub.broadcast()
+	s.hub.broadcast(true)
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return fmt.Errorf("wait for notification: %w", err)
 		}
-		s.hub.broadcast()
+		// The payload is the head after an append. This store's own
+		// appends (their notification may arrive before the appender has
+		// put them in memory) and older ones woke everyone when they were
+		// committed here; only a newer one is news. (An older append by
+		// another process breaks the run of positions in memory, so a
+		// subscription behind it reads the database anyway.)
+		if head, err := strconv.ParseUint(n.Payload, 10, 64); err == nil && head <= max(s.recent.last(), s.ownHead.Load()) {
+			continue
+		}
+		s.hub.broadcast(true)
 	}
 }
 
