@@ -62,6 +62,12 @@ type Config struct {
 	// CloseTimeout bounds how long a stopping router waits for the batches
 	// in flight (default 30s).
 	CloseTimeout time.Duration
+	// IdleCheckpointInterval spaces out the transactions that only move a
+	// projector's checkpoint past events it does not read (default 1s; see
+	// eventbus.Config.IdleCheckpointInterval). Meanwhile Wait knows the
+	// projector's true position at once; another process learns it (and a
+	// restart resumes from it) when it is stored.
+	IdleCheckpointInterval time.Duration
 	// OnCommit, when set, is told of every committed batch of events (not
 	// of a checkpoint-only move): the projector, how many events it applied
 	// and how long the transaction took (metrics).
@@ -97,6 +103,9 @@ func (c *Config) setDefaults() {
 	if c.CloseTimeout == 0 {
 		c.CloseTimeout = 30 * time.Second
 	}
+	if c.IdleCheckpointInterval == 0 {
+		c.IdleCheckpointInterval = time.Second
+	}
 }
 
 // Validate reports every problem of the config at once.
@@ -120,6 +129,7 @@ func (c Config) Validate() error {
 	positive("PollInterval", c.PollInterval)
 	positive("NackDelay", c.NackDelay)
 	positive("CloseTimeout", c.CloseTimeout)
+	positive("IdleCheckpointInterval", c.IdleCheckpointInterval)
 	if c.MaxInterval > 0 && c.InitialInterval > c.MaxInterval {
 		errs = append(errs, fmt.Errorf("projections: InitialInterval %s exceeds MaxInterval %s", c.InitialInterval, c.MaxInterval))
 	}
@@ -245,6 +255,10 @@ func (rt *Runtime) Run(ctx context.Context) error {
 		BatchSize:    rt.cfg.BatchSize,
 		NackDelay:    rt.cfg.NackDelay,
 		RestartDelay: rt.cfg.LockRetryInterval,
+		// A held-back move is true at once: what the projector reads up to
+		// it was committed, the rest is not its business.
+		IdleCheckpointInterval: rt.cfg.IdleCheckpointInterval,
+		Progress:               rt.positions.raise,
 	}, rt.store, wmLogger)
 	if err != nil {
 		return fmt.Errorf("projections: %w", err)

@@ -48,6 +48,20 @@ type Config struct {
 	// RestartDelay is the pause before a topic whose subscription or start
 	// failed is started again (default 1s).
 	RestartDelay time.Duration
+	// IdleCheckpointInterval spaces out the messages that only move a
+	// topic's checkpoint past events its filter leaves out. While the log
+	// grows with events a topic does not read (every listen, for a catalog
+	// projector), each append would otherwise cost the topic's handler a
+	// transaction that only moves its checkpoint. Such a move is held back
+	// until this long after the topic's previous message (a batch with
+	// events carries it along at once), and Progress is told of it
+	// meanwhile. Zero delivers every move at once.
+	IdleCheckpointInterval time.Duration
+	// Progress, when set, is told of a held-back checkpoint move: every
+	// event of the topic up to position is handled (the ones before were
+	// acked, the rest are filtered out), although its stored checkpoint is
+	// older. It runs on the topic's goroutine: it must be quick.
+	Progress func(topic string, position uint64)
 }
 
 func (c *Config) setDefaults() {
@@ -73,6 +87,9 @@ func (c Config) Validate() error {
 	}
 	if c.RestartDelay < 0 {
 		errs = append(errs, fmt.Errorf("eventbus: RestartDelay %s must not be negative", c.RestartDelay))
+	}
+	if c.IdleCheckpointInterval < 0 {
+		errs = append(errs, fmt.Errorf("eventbus: IdleCheckpointInterval %s must not be negative", c.IdleCheckpointInterval))
 	}
 	return errors.Join(errs...)
 }
@@ -211,7 +228,7 @@ func (s *Subscriber) run(ctx context.Context, name string, t *topic, out chan<- 
 				continue
 			}
 		}
-		err := s.follow(held, t, out, log)
+		err := s.follow(held, name, t, out, log)
 		release()
 		if ctx.Err() != nil {
 			return
@@ -227,7 +244,7 @@ func (s *Subscriber) run(ctx context.Context, name string, t *topic, out chan<- 
 
 // follow delivers the topic's batches while held lasts. It returns nil when
 // held ended and an error when the topic failed.
-func (s *Subscriber) follow(held context.Context, t *topic, out chan<- *message.Message, log watermill.LoggerAdapter) error {
+func (s *Subscriber) follow(held context.Context, name string, t *topic, out chan<- *message.Message, log watermill.LoggerAdapter) error {
 	after, err := t.start(held)
 	if err != nil {
 		if held.Err() != nil {
@@ -243,20 +260,75 @@ func (s *Subscriber) follow(held context.Context, t *topic, out chan<- *message.
 		}
 		return fmt.Errorf("eventbus: subscribe after %d: %w", after, err)
 	}
-	for batch := range sub.Batches() {
+	// pending is a checkpoint-only move not delivered yet (0: none); it is
+	// delivered when the timer fires, or carried by the next batch with
+	// events.
+	var (
+		pending       uint64
+		timer         *time.Timer
+		fire          <-chan time.Time
+		lastDelivered = time.Now()
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		var batch eventstore.Batch
+		due := false // the pending move's time has come
+		select {
+		case b, ok := <-sub.Batches():
+			if !ok {
+				if err := sub.Err(); err != nil {
+					return fmt.Errorf("eventbus: subscription after %d: %w", after, err)
+				}
+				return nil
+			}
+			batch = b
+		case <-fire:
+			fire, due = nil, true
+			batch = eventstore.Batch{Checkpoint: pending}
+		}
 		if len(batch.Events) == 0 && batch.Checkpoint <= after {
 			continue // nothing new: no message for it
+		}
+		if len(batch.Events) == 0 && !due && s.cfg.IdleCheckpointInterval > 0 {
+			if fire != nil {
+				// A later move while one is pending: hold it back too.
+				s.hold(name, &pending, batch.Checkpoint)
+				continue
+			}
+			if wait := s.cfg.IdleCheckpointInterval - time.Since(lastDelivered); wait > 0 {
+				s.hold(name, &pending, batch.Checkpoint)
+				if timer == nil {
+					timer = time.NewTimer(wait)
+				} else {
+					timer.Reset(wait)
+				}
+				fire = timer.C
+				continue
+			}
+		}
+		if fire != nil {
+			// A batch with events carries the pending move along.
+			timer.Stop()
+			fire = nil
 		}
 		if !s.deliver(held, out, after, batch) {
 			drain(sub)
 			return nil
 		}
-		after = batch.Checkpoint
+		after, pending, lastDelivered = batch.Checkpoint, 0, time.Now()
 	}
-	if err := sub.Err(); err != nil {
-		return fmt.Errorf("eventbus: subscription after %d: %w", after, err)
+}
+
+// hold keeps a checkpoint-only move back and tells Progress.
+func (s *Subscriber) hold(name string, pending *uint64, checkpoint uint64) {
+	*pending = checkpoint
+	if s.cfg.Progress != nil {
+		s.cfg.Progress(name, checkpoint)
 	}
-	return nil
 }
 
 // deliver hands one batch to the handler and waits for its Ack, delivering

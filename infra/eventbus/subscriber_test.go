@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -292,10 +293,86 @@ func TestRegisterAndSubscribeRefuseMistakes(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	_, err := eventbus.NewSubscriber(eventbus.Config{BatchSize: -1, NackDelay: -time.Second, RestartDelay: -time.Second}, nil, nil)
-	for _, want := range []string{"BatchSize", "NackDelay", "RestartDelay"} {
+	_, err := eventbus.NewSubscriber(eventbus.Config{BatchSize: -1, NackDelay: -time.Second, RestartDelay: -time.Second, IdleCheckpointInterval: -time.Second}, nil, nil)
+	for _, want := range []string{"BatchSize", "NackDelay", "RestartDelay", "IdleCheckpointInterval"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("NewSubscriber = %v, want it to name %s", err, want)
 		}
+	}
+}
+
+func TestCheckpointOnlyMovesAreHeldBackButReported(t *testing.T) {
+	store := newStore(t)
+	var (
+		mu       sync.Mutex
+		progress []uint64
+	)
+	sub, err := eventbus.NewSubscriber(eventbus.Config{
+		IdleCheckpointInterval: 700 * time.Millisecond,
+		Progress: func(topic string, pos uint64) {
+			if topic != "listens" {
+				t.Errorf("progress of topic %q", topic)
+			}
+			mu.Lock()
+			progress = append(progress, pos)
+			mu.Unlock()
+		},
+	}, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Close() })
+	start := func(context.Context) (uint64, error) { return 0, nil }
+	if err := sub.Register("listens", eventstore.Filter{EventTypes: []string{"ListenRecorded"}}, start, nil); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := sub.Subscribe(context.Background(), "listens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := appendTyped(t, store, "ListenRecorded")
+	first := receive(t, ch)
+	expectBatch(t, first, 0, listen, listen)
+	first.Ack()
+
+	// Events the topic does not read: no message right away, but Progress
+	// knows the topic is past them.
+	began := time.Now()
+	appendTyped(t, store, "SongAdded")
+	head := appendTyped(t, store, "SongAdded", "SongAdded")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		reported := len(progress) > 0 && progress[len(progress)-1] == head
+		mu.Unlock()
+		if reported {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("progress %v never reached the head %d", progress, head)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The held-back move is delivered once the interval since the last
+	// message has passed, as one message up to the head.
+	msg := receive(t, ch)
+	if waited := time.Since(began); waited < 600*time.Millisecond {
+		t.Errorf("checkpoint-only message after %s, want it held back about 700ms", waited)
+	}
+	b, _ := eventbus.BatchFrom(msg)
+	after, _ := eventbus.AfterFrom(msg)
+	if len(b.Events) != 0 || after != listen || b.Checkpoint != head {
+		t.Fatalf("message after %d with %d events up to %d; want a move from %d to the head %d", after, len(b.Events), b.Checkpoint, listen, head)
+	}
+	msg.Ack()
+
+	// A move held back is carried by the next batch with events, at once.
+	appendTyped(t, store, "SongAdded")
+	next := appendTyped(t, store, "ListenRecorded")
+	carried := receive(t, ch)
+	got := expectBatch(t, carried, head, next, next)
+	carried.Ack()
+	if got.Checkpoint != next {
+		t.Errorf("checkpoint %d, want %d", got.Checkpoint, next)
 	}
 }
