@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -20,6 +21,9 @@ type LibraryConfig struct {
 	// ListenCache is how many listeners' recent plays are kept in memory
 	// between their listens (default 20000; a few hundred bytes each).
 	ListenCache int
+	// AliveCache is how many songs and accounts a listen remembers as
+	// alive (default 200000; see aliveCache), while Watch runs.
+	AliveCache int
 }
 
 func (c *LibraryConfig) setDefaults() {
@@ -32,6 +36,9 @@ func (c *LibraryConfig) setDefaults() {
 	if c.ListenCache == 0 {
 		c.ListenCache = 20000
 	}
+	if c.AliveCache == 0 {
+		c.AliveCache = 200000
+	}
 }
 
 // Validate reports every problem of the configuration at once.
@@ -42,6 +49,9 @@ func (c LibraryConfig) Validate() error {
 	}
 	if c.ListenCache < 1 {
 		errs = append(errs, errors.New("library: ListenCache must be at least 1"))
+	}
+	if c.AliveCache < 1 {
+		errs = append(errs, errors.New("library: AliveCache must be at least 1"))
 	}
 	return errors.Join(errs...)
 }
@@ -55,6 +65,7 @@ type Library struct {
 	listens *Repository[*domain.Listening]
 	store   eventstore.Store
 	recent  *recentListens
+	alive   *aliveCache
 }
 
 // NewLibrary wires the library commands on the event store.
@@ -75,7 +86,15 @@ func NewLibrary(cfg LibraryConfig, store eventstore.Store) (*Library, error) {
 		listens: NewRepository(store, domain.ListensStream, domain.NewListening),
 		store:   store,
 		recent:  newRecentListens(cfg.ListenCache, cfg.ListenTail),
+		alive:   newAliveCache(cfg.AliveCache),
 	}, nil
+}
+
+// Watch follows the log for deleted songs and accounts until ctx ends, so
+// that listens may remember the ones they found alive (see aliveCache).
+// Without it every listen reads the song's and the listener's streams.
+func (h *Library) Watch(ctx context.Context, logger *slog.Logger) {
+	h.alive.watch(ctx, h.store, logger)
 }
 
 func signedIn(by domain.Principal) error {
@@ -134,33 +153,48 @@ func (h *Library) RecordListen(ctx context.Context, by domain.Principal, songID 
 	if err != nil {
 		return Written{}, err
 	}
-	// The song, the account and the listener's recent plays are read at
-	// once: three round trips in the time of one.
+	// What a listen must know: the song exists, the account is not deleted,
+	// the listener's recent plays. Each is usually remembered from an
+	// earlier listen (aliveCache, recentListens); what is not is read, all
+	// at once: three round trips in the time of one.
 	var (
-		accountErr error
-		pre        loadedListening
+		songErr, accountErr error
+		pre                 loadedListening
+		wg                  sync.WaitGroup
 	)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		// An access token outlives a deleted account by up to its
-		// lifetime; a deleted user's listens would bring their history
-		// back. UserDeleted is always a user stream's last event, so its
-		// tail alone tells.
-		accountErr = h.accountOpen(ctx, by.UserID)
-	}()
-	go func() {
-		defer wg.Done()
-		pre.l, pre.plays, pre.err = h.loadListening(ctx, by.UserID)
-	}()
-	song, err := h.songs.Load(ctx, songID)
-	wg.Wait()
-	if err != nil {
-		return Written{}, err
+	epoch := h.alive.begin()
+	if !h.alive.has("user", by.UserID) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// An access token outlives a deleted account by up to its
+			// lifetime; a deleted user's listens would bring their
+			// history back. UserDeleted is always a user stream's last
+			// event, so its tail alone tells.
+			if accountErr = h.accountOpen(ctx, by.UserID); accountErr == nil {
+				h.alive.put("user", by.UserID, epoch)
+			}
+		}()
 	}
-	if !song.Exists() {
-		return Written{}, domain.NotFound("Song does not exist")
+	if !h.alive.has("song", songID) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			song, err := h.songs.Load(ctx, songID)
+			switch {
+			case err != nil:
+				songErr = err
+			case !song.Exists():
+				songErr = domain.NotFound("Song does not exist")
+			default:
+				h.alive.put("song", songID, epoch)
+			}
+		}()
+	}
+	pre.l, pre.plays, pre.err = h.loadListening(ctx, by.UserID)
+	wg.Wait()
+	if songErr != nil {
+		return Written{}, songErr
 	}
 	if accountErr != nil {
 		return Written{}, accountErr

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,13 +13,11 @@ import (
 )
 
 // recentListens keeps, per listener, the decoded tail of their listens
-// stream and its revision, so that a listen costs a read of the events
-// appended since (normally none: one index probe, nothing to decode) instead
-// of reading and decoding the last domain.ListeningTail events each time.
-// It is only a cache: every listen still reads the stream from the cached
-// revision on, and the append expects the revision decided on, so a
-// listener's plays arriving through another process are seen before the
-// decision, and a race is still caught by the store.
+// stream and its revision, so that a listen reads nothing instead of reading
+// and decoding the last domain.ListeningTail events each time. It is only a
+// cache: the append expects the cached revision, so a listener's plays
+// arriving through another process (or a racing request) make it fail, and
+// the decision is taken again on the stream as it is.
 type recentListens struct {
 	mu      sync.Mutex
 	streams map[string]*listenTail
@@ -44,7 +43,8 @@ func (c *recentListens) get(userID string) (listenTail, bool) {
 	if !ok {
 		return listenTail{}, false
 	}
-	return listenTail{plays: t.plays, revision: t.revision}, true
+	// Clipped: a caller appending to it must not write into what others read.
+	return listenTail{plays: slices.Clip(t.plays), revision: t.revision}, true
 }
 
 // put keeps plays (the stream's tail in order, ending at revision), trimmed
@@ -80,31 +80,14 @@ func (c *recentListens) forget(userID string) {
 }
 
 // loadListening is the listener's aggregate and the plays it was built
-// from: from the cache plus whatever the stream gained since, or else from
-// the stream's tail.
+// from: from the cache when it holds the listener, or else from the
+// stream's tail. The cache may miss plays appended through another process;
+// then the append, which expects the cached revision, fails, and the retry
+// reads the tail (recordListen).
 func (h *Library) loadListening(ctx context.Context, userID string) (*domain.Listening, []domain.ListenRecorded, error) {
 	stream := domain.ListensStream(userID)
 	if cached, ok := h.recent.get(userID); ok {
-		newer, err := h.store.ReadStream(ctx, stream, cached.revision+1, h.cfg.ListenTail)
-		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
-			return nil, nil, fmt.Errorf("load %s: %w", stream, err)
-		}
-		// Fewer than a tail's worth of new events: the cache plus them
-		// hold the whole recent past. More (or a vanished stream): start
-		// over from the tail.
-		if err == nil && len(newer) < h.cfg.ListenTail {
-			plays := append([]domain.ListenRecorded(nil), cached.plays...)
-			revision := cached.revision
-			for _, rec := range newer {
-				p, err := decodeListen(rec)
-				if err != nil {
-					return nil, nil, fmt.Errorf("load %s: %w", stream, err)
-				}
-				plays, revision = append(plays, p), rec.Revision
-			}
-			return replayListens(userID, plays, revision), plays, nil
-		}
-		h.recent.forget(userID)
+		return replayListens(userID, cached.plays, cached.revision), cached.plays, nil
 	}
 	events, err := h.store.ReadStreamTail(ctx, stream, h.cfg.ListenTail)
 	if errors.Is(err, eventstore.ErrStreamNotFound) {
@@ -136,25 +119,14 @@ func decodeListen(rec eventstore.RecordedEvent) (domain.ListenRecorded, error) {
 	return p, nil
 }
 
-// replayListens folds plays into a fresh aggregate whose version is the
-// stream's revision.
+// replayListens is the aggregate of a stream whose tail is plays, ending
+// at revision; a stream without plays is a new one.
 func replayListens(userID string, plays []domain.ListenRecorded, revision uint64) *domain.Listening {
-	l := domain.NewListening(userID)
-	for _, p := range plays {
-		l.Apply(p)
+	if len(plays) == 0 {
+		return domain.NewListening(userID)
 	}
-	if len(plays) > 0 {
-		// The version is what the append expects; the events before the
-		// last were applied above without touching it.
-		l.AggregateRoot().Replay(noop{}, nil, revision)
-	}
-	return l
+	return domain.RestoreListening(userID, plays, revision)
 }
-
-// noop applies nothing: it lets Replay set the version alone.
-type noop struct{}
-
-func (noop) Apply(domain.Event) {}
 
 // loadedListening is what loadListening answered.
 type loadedListening struct {

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"time"
 )
 
@@ -41,35 +42,55 @@ const (
 	ListeningTail = 100
 )
 
-// Listening is a user's recent listening: the last play of each song seen
-// in the stream's tail, and the instant of the stream's last play.
+// Listening is a user's recent listening: the plays of the stream's tail,
+// in stream order (so in ListenedAt order), the latest last.
 type Listening struct {
 	Root
 	UserID string
-	last   map[string]time.Time
-	latest time.Time
+	tail   []ListenRecorded
 }
 
 // NewListening is an empty aggregate for a user, to be loaded from the tail
 // of ListensStream(userID).
 func NewListening(userID string) *Listening {
-	return &Listening{UserID: userID, last: map[string]time.Time{}}
+	return &Listening{UserID: userID}
+}
+
+// RestoreListening is the aggregate of a stream whose tail (in stream order)
+// ends at revision: what loading those events would build, without folding
+// them one by one (a listener's tail is kept in memory between listens).
+// tail is not copied: the aggregate only appends to it, past its length.
+func RestoreListening(userID string, tail []ListenRecorded, revision uint64) *Listening {
+	l := &Listening{UserID: userID, tail: slices.Clip(tail)}
+	l.Committed(revision)
+	return l
 }
 
 // Apply folds one event into the recent past.
 func (l *Listening) Apply(e Event) {
 	if e, ok := e.(ListenRecorded); ok {
-		l.last[e.SongID] = e.ListenedAt
-		if e.ListenedAt.After(l.latest) {
-			l.latest = e.ListenedAt
-		}
+		l.tail = append(l.tail, e)
 	}
 }
 
-// LastPlay is when songID was last played, as far as the tail knows.
+// LastPlay is when songID was last played, as far as the tail knows. The
+// tail is short (ListeningTail at most): a scan from its end is cheaper
+// than keeping an index of it.
 func (l *Listening) LastPlay(songID string) (time.Time, bool) {
-	t, ok := l.last[songID]
-	return t, ok
+	for i := len(l.tail) - 1; i >= 0; i-- {
+		if l.tail[i].SongID == songID {
+			return l.tail[i].ListenedAt, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// latest is the instant of the stream's last play (zero: none known).
+func (l *Listening) latest() time.Time {
+	if len(l.tail) == 0 {
+		return time.Time{}
+	}
+	return l.tail[len(l.tail)-1].ListenedAt
 }
 
 // Listen records a play of songID at the instant at, unless the same song
@@ -85,11 +106,11 @@ func (l *Listening) Listen(songID string, at time.Time) (bool, error) {
 		return false, Invalid("Invalid song id: must be a UUID")
 	}
 	at = at.UTC().Truncate(time.Microsecond)
-	if prev, ok := l.last[songID]; ok && at.Sub(prev) < RepeatWindow {
+	if prev, ok := l.LastPlay(songID); ok && at.Sub(prev) < RepeatWindow {
 		return false, nil
 	}
-	if !at.After(l.latest) {
-		at = l.latest.Add(time.Microsecond)
+	if latest := l.latest(); !at.After(latest) {
+		at = latest.Add(time.Microsecond)
 	}
 	l.Record(l, ListenRecorded{UserID: l.UserID, SongID: songID, ListenedAt: at})
 	return true, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -217,15 +218,21 @@ func (a *app) run(ctx context.Context) error {
 		cancel()
 		errc <- err
 	}()
-	// The order reconciler logs its own failed passes and ends with ctx.
-	reconciled := make(chan struct{})
+	// The order reconciler and the listens' watch for deletions log their
+	// own failures and end with ctx.
+	var background sync.WaitGroup
+	background.Add(2)
 	go func() {
-		defer close(reconciled)
+		defer background.Done()
 		a.reconciler.Run(ctx)
+	}()
+	go func() {
+		defer background.Done()
+		a.library.Watch(ctx, a.logger)
 	}()
 	err := errors.Join(<-errc, <-errc)
 	cancel()
-	<-reconciled
+	background.Wait()
 	return err
 }
 
