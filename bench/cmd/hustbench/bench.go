@@ -92,16 +92,23 @@ func (b *bench) runAll(ctx context.Context) error {
 	if err := b.fixtures(ctx); err != nil {
 		return err
 	}
-	if err := b.catalogReads(ctx); err != nil {
-		return err
+	for _, load := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"reads", b.catalogReads},
+		{"search", b.searchFigures},
+		{"listen", b.listenFigures},
+		{"catchup", b.catchUpAndStartup},
+	} {
+		if !b.cfg.runs(load.name) {
+			continue
+		}
+		if err := load.run(ctx); err != nil {
+			return err
+		}
 	}
-	if err := b.searchFigures(ctx); err != nil {
-		return err
-	}
-	if err := b.listenFigures(ctx); err != nil {
-		return err
-	}
-	return b.catchUpAndStartup(ctx)
+	return nil
 }
 
 // connect joins the service's private cluster (it keeps running it).
