@@ -335,6 +335,8 @@ func (rt *Runtime) start(r *runner) eventbus.StartFunc {
 			return 0, fmt.Errorf("projections: read checkpoint of %s: %w", r.name, err)
 		}
 		rt.positions.set(r.name, uint64(pos))
+		// A new tenure: whatever ran before may have changed the rows.
+		rt.positions.dataChanged(r.name)
 		return uint64(pos), nil
 	}
 }
@@ -418,7 +420,12 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 	b.Queue(`UPDATE projection_checkpoints SET position = $3, updated_at = now()
 		WHERE name = $1 AND position = $2 AND position < $3`,
 		r.name, int64(after), int64(checkpoint))
-	b.Queue(`SELECT pg_notify($1, $2)`, CheckpointChannel, r.name+":"+strconv.FormatUint(checkpoint, 10))
+	rowsChanged := park != nil || len(events) > 0
+	note := r.name + ":" + strconv.FormatUint(checkpoint, 10)
+	if !rowsChanged {
+		note += checkpointOnlySuffix
+	}
+	b.Queue(`SELECT pg_notify($1, $2)`, CheckpointChannel, note)
 	br := tx.SendBatch(ctx, b)
 	tag, err := br.Exec()
 	if err != nil {
@@ -440,6 +447,9 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 		return fmt.Errorf("projections: %s: commit checkpoint %d: %w", r.name, checkpoint, err)
 	}
 	rt.positions.set(r.name, checkpoint)
+	if rowsChanged {
+		rt.positions.dataChanged(r.name)
+	}
 	if rt.cfg.OnCommit != nil && park == nil && len(events) > 0 {
 		rt.cfg.OnCommit(r.name, len(events), time.Since(began))
 	}
@@ -538,6 +548,7 @@ func (rt *Runtime) commitQueued(ctx context.Context, r *runner, q Queuer, after 
 		return fmt.Errorf("projections: %s: commit checkpoint %d: %w", r.name, checkpoint, err)
 	}
 	rt.positions.set(r.name, checkpoint)
+	rt.positions.dataChanged(r.name)
 	if rt.cfg.OnCommit != nil {
 		rt.cfg.OnCommit(r.name, len(events), time.Since(began))
 	}

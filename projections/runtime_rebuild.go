@@ -33,6 +33,7 @@ func (rt *Runtime) Rebuild(ctx context.Context, p Projector) error {
 		return err
 	}
 	rt.positions.set(r.name, 0)
+	rt.positions.dataChanged(r.name)
 	// The runner resumes from the stored checkpoint; a runner in another
 	// process learns it from the notification (and, failing that, is fenced
 	// off on its next commit).

@@ -21,10 +21,32 @@ type positions struct {
 	mu      sync.Mutex
 	pos     map[string]uint64
 	changed chan struct{}
+	// versions count, per projector, the changes of its rows this process
+	// knows of (see Runtime.DataVersion).
+	versions map[string]uint64
 }
 
 func newPositions() *positions {
-	return &positions{pos: map[string]uint64{}, changed: make(chan struct{})}
+	return &positions{pos: map[string]uint64{}, changed: make(chan struct{}), versions: map[string]uint64{}}
+}
+
+// dataChanged records that a projector's rows may have changed.
+func (p *positions) dataChanged(name string) {
+	p.mu.Lock()
+	p.versions[name]++
+	p.mu.Unlock()
+}
+
+// version is the sum of the named projectors' versions: it changes
+// whenever any of them does.
+func (p *positions) version(names []string) uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var v uint64
+	for _, n := range names {
+		v += p.versions[n]
+	}
+	return v
 }
 
 func (p *positions) broadcastLocked() {
@@ -49,11 +71,26 @@ func (p *positions) set(name string, pos uint64) {
 func (p *positions) raise(name string, pos uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.raiseLocked(name, pos)
+}
+
+func (p *positions) raiseLocked(name string, pos uint64) bool {
 	if old, ok := p.pos[name]; ok && old >= pos {
-		return
+		return false
 	}
 	p.pos[name] = pos
 	p.broadcastLocked()
+	return true
+}
+
+// raiseChanged is raise for a position that may come with changed rows.
+// always: they changed even if the position did not move (a rebuild's swap).
+func (p *positions) raiseChanged(name string, pos uint64, always bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.raiseLocked(name, pos) || always {
+		p.versions[name]++
+	}
 }
 
 func (p *positions) get(name string) uint64 {
@@ -105,6 +142,16 @@ func (rt *Runtime) Wait(ctx context.Context, position uint64, eventTypes []strin
 		return fmt.Errorf("projections: wait for position %d: %w", position, err)
 	}
 	return nil
+}
+
+// DataVersion is a number that changes whenever the rows of any of the
+// named projectors may have changed, as far as this process knows: a
+// commit of events here, a notification of one elsewhere (a commit that
+// only moved a checkpoint does not count), a rebuild. An answer computed
+// from their read models after DataVersion returned v is still right as
+// long as DataVersion answers v (readapi caches answers on it).
+func (rt *Runtime) DataVersion(names ...string) uint64 {
+	return rt.positions.version(names)
 }
 
 // readsAny tells whether a projector reading filterTypes (all types when
@@ -175,18 +222,21 @@ func (rt *Runtime) listenOnce(ctx context.Context) error {
 		case err != nil:
 			return fmt.Errorf("wait for notification: %w", err)
 		}
-		i := strings.LastIndexByte(n.Payload, ':')
+		payload, rowsChanged := strings.CutSuffix(n.Payload, checkpointOnlySuffix)
+		rowsChanged = !rowsChanged
+		i := strings.LastIndexByte(payload, ':')
 		if i < 0 {
 			continue
 		}
-		pos, err := strconv.ParseUint(n.Payload[i+1:], 10, 64)
+		pos, err := strconv.ParseUint(payload[i+1:], 10, 64)
 		if err != nil {
 			continue
 		}
-		name := n.Payload[:i]
+		name := payload[:i]
 		if pos == 0 {
 			// A rebuild reset it (no commit ever notifies 0).
 			rt.positions.set(name, 0)
+			rt.positions.dataChanged(name)
 			rt.mu.Lock()
 			r := rt.byName[name]
 			rt.mu.Unlock()
@@ -195,9 +245,13 @@ func (rt *Runtime) listenOnce(ctx context.Context) error {
 			}
 			continue
 		}
-		rt.positions.raise(name, pos)
+		rt.positions.raiseChanged(name, pos, rowsChanged)
 	}
 }
+
+// checkpointOnlySuffix ends the notification of a commit that only moved a
+// checkpoint ("name:position:c"): its rows did not change.
+const checkpointOnlySuffix = ":c"
 
 func (rt *Runtime) pollCheckpoints(ctx context.Context, conn *pgx.Conn) error {
 	rows, err := conn.Query(ctx, `SELECT name, position FROM projection_checkpoints`)
@@ -209,7 +263,8 @@ func (rt *Runtime) pollCheckpoints(ctx context.Context, conn *pgx.Conn) error {
 		pos  int64
 	)
 	_, err = pgx.ForEachRow(rows, []any{&name, &pos}, func() error {
-		rt.positions.raise(name, uint64(pos))
+		// A move missed by the listener: its rows may have changed.
+		rt.positions.raiseChanged(name, uint64(pos), false)
 		return nil
 	})
 	if err != nil {

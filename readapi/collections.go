@@ -64,6 +64,8 @@ type CollectionDetail struct {
 	ThumbnailURL string                `json:"thumbnailurl"`
 	Owner        CollectionDetailOwner `json:"owner"`
 	Songs        []CollectionSongItem  `json:"songs"`
+
+	visibility string // who may see it (answerCache), not sent
 }
 
 // MyCollection is an entry of Get User Playlists.
@@ -77,11 +79,21 @@ type MyCollection struct {
 
 // Collections answers the collection queries.
 type Collections struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	cache *answerCache // of GetByID; nil: none
 }
 
 // NewCollections makes the collection queries on the read-model pool.
 func NewCollections(pool *pgxpool.Pool) *Collections { return &Collections{pool: pool} }
+
+// CachedBy makes GetByID keep its answers while versions says the read
+// models they are made of (collections, their songs and owners) are
+// unchanged (see answerCache), up to max collections. Who may see a kept
+// answer is checked on every request.
+func (q *Collections) CachedBy(versions Versioner, max int) *Collections {
+	q.cache = newAnswerCache(versions, max, "catalog", "collections", "users", "orders")
+	return q
+}
 
 // viewerArgs are the query arguments of who is looking: the user id (NULL
 // when anonymous, so that it matches no owner) and whether they are Admin.
@@ -135,10 +147,10 @@ func (q *Collections) ByID(ctx context.Context, id string, by domain.Principal) 
 	viewer, admin := viewerArgs(by)
 	var d CollectionDetail
 	err := q.pool.QueryRow(ctx, `SELECT c.id::text, c.title, c.description, c.type, c.thumbnailurl,
-			c.owner_id::text, coalesce(u.username, ''), coalesce(u.avatarurl, '')
+			c.owner_id::text, coalesce(u.username, ''), coalesce(u.avatarurl, ''), c.visibility
 		FROM collections c LEFT JOIN users u ON u.id = c.owner_id
 		WHERE c.id = $3 AND `+visibleSQL, viewer, admin, id).
-		Scan(&d.ID, &d.Title, &d.Description, &d.Type, &d.ThumbnailURL, &d.Owner.ID, &d.Owner.Username, &d.Owner.AvatarURL)
+		Scan(&d.ID, &d.Title, &d.Description, &d.Type, &d.ThumbnailURL, &d.Owner.ID, &d.Owner.Username, &d.Owner.AvatarURL, &d.visibility)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, domain.NotFound("Collection does not exist")
 	}
@@ -226,12 +238,28 @@ func (q *Collections) GetByID(c *gin.Context) {
 		httpapi.Error(c, err)
 		return
 	}
-	d, err := q.ByID(c.Request.Context(), id, httpapi.Principal(c))
+	by := httpapi.Principal(c)
+	v := q.cache.version()
+	if a, ok := q.cache.get(id, v); ok {
+		if !a.public && !by.IsAdmin() && (by.UserID == "" || by.UserID != a.owner) {
+			httpapi.Error(c, domain.NotFound("Collection does not exist"))
+			return
+		}
+		writeJSON(c, a.body)
+		return
+	}
+	d, err := q.ByID(c.Request.Context(), id, by)
 	if err != nil {
 		httpapi.Error(c, err)
 		return
 	}
-	httpapi.Data(c, d)
+	body, err := render(gin.H{"data": d})
+	if err != nil {
+		httpapi.Error(c, err)
+		return
+	}
+	q.cache.put(id, cachedAnswer{version: v, body: body, owner: d.Owner.ID, public: d.visibility == string(domain.Public)})
+	writeJSON(c, body)
 }
 
 // GetMine serves GET /v1/user/me/playlists.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
@@ -75,11 +74,20 @@ type Song struct {
 
 // Songs answers the song queries.
 type Songs struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	cache *answerCache // of GetByID; nil: none
 }
 
 // NewSongs makes the song queries on the read-model pool.
 func NewSongs(pool *pgxpool.Pool) *Songs { return &Songs{pool: pool} }
+
+// CachedBy makes GetByID keep its answers while versions says the catalog
+// and collections read models are unchanged (see answerCache), up to max
+// songs.
+func (q *Songs) CachedBy(versions Versioner, max int) *Songs {
+	q.cache = newAnswerCache(versions, max, "catalog", "collections")
+	return q
+}
 
 // List is one page of songs, oldest first, each with its artists in credit
 // order, and the total count.
@@ -149,10 +157,21 @@ func (q *Songs) GetByID(c *gin.Context) {
 		httpapi.Error(c, err)
 		return
 	}
+	v := q.cache.version()
+	if a, ok := q.cache.get(id, v); ok {
+		writeJSON(c, a.body)
+		return
+	}
 	s, err := q.ByID(c.Request.Context(), id)
 	if err != nil {
 		httpapi.Error(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s)
+	body, err := render(s)
+	if err != nil {
+		httpapi.Error(c, err)
+		return
+	}
+	q.cache.put(id, cachedAnswer{version: v, body: body})
+	writeJSON(c, body)
 }

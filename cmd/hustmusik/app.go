@@ -175,7 +175,7 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 
 // handlers builds the HTTP handlers of every route.
 func (a *app) handlers() handlers {
-	collectionQueries := readapi.NewCollections(a.env.pool)
+	collectionQueries := readapi.NewCollections(a.env.pool).CachedBy(a.runtime, 5000)
 	return handlers{
 		collections:      collectionQueries,
 		collectionWrites: commands.NewCollectionsHTTP(a.collections, a.runtime, collectionQueries),
@@ -184,7 +184,7 @@ func (a *app) handlers() handlers {
 		users:            readapi.NewUsers(a.env.pool),
 		catalog:          commands.NewCatalogHTTP(a.catalog, a.runtime),
 		artists:          readapi.NewArtists(a.env.pool),
-		songs:            readapi.NewSongs(a.env.pool),
+		songs:            readapi.NewSongs(a.env.pool).CachedBy(a.runtime, 50000),
 		library:          commands.NewLibraryHTTP(a.library, a.runtime),
 		libraryReads:     readapi.NewLibrary(a.env.pool),
 		media:            commands.NewMediaHTTP(a.media, a.runtime),
