@@ -3,6 +3,8 @@ package readapi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -80,10 +82,51 @@ type SearchAll struct {
 // Search answers the search queries from the search index.
 type Search struct {
 	index search.Index
+	cache *answerCache // of the endpoints' answers; nil: none
 }
 
 // NewSearch makes the search queries on index.
 func NewSearch(index search.Index) *Search { return &Search{index: index} }
+
+// CachedBy makes the search endpoints keep their answers while versions
+// says the search projector has committed nothing new (see answerCache), up
+// to max answers: what a search engine's request cache does (the
+// Elasticsearch shard request cache keeps results until the next refresh).
+// Only for an index whose writes are searchable once the projector commits
+// them (the PostgreSQL index; Elasticsearch written with refresh=wait_for).
+func (s *Search) CachedBy(versions Versioner, max int) *Search {
+	s.cache = newAnswerCache(versions, max, "search")
+	return s
+}
+
+// answer serves a search endpoint's answer from the cache under key, or
+// else from find (which answers the body's value) and keeps it.
+func (s *Search) answer(c *gin.Context, key string, find func() (any, error)) {
+	v := s.cache.version()
+	if a, ok := s.cache.get(key, v); ok {
+		writeJSON(c, a.body)
+		return
+	}
+	value, err := find()
+	if err != nil {
+		httpapi.Error(c, err)
+		return
+	}
+	body, err := render(gin.H{"data": value})
+	if err != nil {
+		httpapi.Error(c, err)
+		return
+	}
+	s.cache.put(key, cachedAnswer{version: v, body: body})
+	writeJSON(c, body)
+}
+
+// searchKey names one answer: the endpoint, what the query means (its
+// folded and diacritics-kept words), the page and who asks (their own
+// private playlists are among the hits).
+func searchKey(kind string, q search.Query, page, limit int, viewer string) string {
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d\x00%s", kind, strings.Join(q.RawWords, " "), q.Folded, page, limit, viewer)
+}
 
 // Songs is one page of songs matching q.
 func (s *Search) Songs(ctx context.Context, q search.Query, page, limit int) ([]SearchSong, error) {
@@ -169,12 +212,10 @@ func (s *Search) GetAll(c *gin.Context) {
 		httpapi.Error(c, err)
 		return
 	}
-	all, err := s.All(c.Request.Context(), q, httpapi.Principal(c).UserID)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	httpapi.Data(c, all)
+	viewer := httpapi.Principal(c).UserID
+	s.answer(c, searchKey("all", q, 1, searchFewLimit, viewer), func() (any, error) {
+		return s.All(c.Request.Context(), q, viewer)
+	})
 }
 
 // GetEmpty serves GET /v1/search (a search for nothing, also what
@@ -184,8 +225,9 @@ func (s *Search) GetEmpty(c *gin.Context) {
 	httpapi.Error(c, err)
 }
 
-// searchKind serves one kind's endpoint: its page of results under key.
-func searchKind[T any](c *gin.Context, defaultLimit int, key string,
+// searchKind serves one kind's endpoint: its page of results under key;
+// viewer is who asks when the results depend on it.
+func searchKind[T any](s *Search, c *gin.Context, defaultLimit int, key, viewer string,
 	find func(ctx context.Context, q search.Query, page, limit int) ([]T, error)) {
 	q, err := searchTerm(c)
 	if err != nil {
@@ -197,34 +239,36 @@ func searchKind[T any](c *gin.Context, defaultLimit int, key string,
 		httpapi.Error(c, err)
 		return
 	}
-	found, err := find(c.Request.Context(), q, page, limit)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	if found == nil {
-		found = []T{}
-	}
-	httpapi.Data(c, map[string][]T{key: found})
+	s.answer(c, searchKey(key, q, page, limit, viewer), func() (any, error) {
+		found, err := find(c.Request.Context(), q, page, limit)
+		if found == nil {
+			found = []T{}
+		}
+		return map[string][]T{key: found}, err
+	})
 }
 
 // GetSongs serves GET /v1/search/:term/songs.
-func (s *Search) GetSongs(c *gin.Context) { searchKind(c, searchSongsLimit, "songs", s.Songs) }
+func (s *Search) GetSongs(c *gin.Context) { searchKind(s, c, searchSongsLimit, "songs", "", s.Songs) }
 
 // GetArtists serves GET /v1/search/:term/artists.
-func (s *Search) GetArtists(c *gin.Context) { searchKind(c, searchOthersLimit, "artists", s.Artists) }
+func (s *Search) GetArtists(c *gin.Context) {
+	searchKind(s, c, searchOthersLimit, "artists", "", s.Artists)
+}
 
 // GetAlbums serves GET /v1/search/:term/albums.
-func (s *Search) GetAlbums(c *gin.Context) { searchKind(c, searchOthersLimit, "albums", s.Albums) }
+func (s *Search) GetAlbums(c *gin.Context) {
+	searchKind(s, c, searchOthersLimit, "albums", "", s.Albums)
+}
 
 // GetPlaylists serves GET /v1/search/:term/playlists: the public ones, plus
 // the caller's own private ones.
 func (s *Search) GetPlaylists(c *gin.Context) {
 	viewer := httpapi.Principal(c).UserID
-	searchKind(c, searchOthersLimit, "playlists", func(ctx context.Context, q search.Query, page, limit int) ([]SearchCollection, error) {
+	searchKind(s, c, searchOthersLimit, "playlists", viewer, func(ctx context.Context, q search.Query, page, limit int) ([]SearchCollection, error) {
 		return s.Playlists(ctx, q, viewer, page, limit)
 	})
 }
 
 // GetUsers serves GET /v1/search/:term/users.
-func (s *Search) GetUsers(c *gin.Context) { searchKind(c, searchOthersLimit, "users", s.Users) }
+func (s *Search) GetUsers(c *gin.Context) { searchKind(s, c, searchOthersLimit, "users", "", s.Users) }

@@ -80,3 +80,57 @@ func TestCachedAnswersFollowEveryWrite(t *testing.T) {
 	api.expect(api.do("DELETE", "/v1/song/"+song, c.mgr1.access, nil), 204)
 	c.expectError(api.do("GET", "/v1/song/"+song, "", nil), 404, "Song does not exist")
 }
+
+// Search answers are kept too, and follow every write of the search index.
+func TestCachedSearchFollowsEveryWrite(t *testing.T) {
+	c := newCatalogCast(t)
+	api := c.api
+	titles := func(path, token string) []string {
+		t.Helper()
+		d := dataObject(t, api.expect(api.do("GET", path, token, nil), 200))
+		var out []string
+		for _, kind := range []string{"songs", "playlists"} {
+			if d[kind] == nil {
+				continue
+			}
+			for _, o := range objects(t, d[kind]) {
+				out = append(out, o["title"].(string))
+			}
+		}
+		return out
+	}
+	artist := c.addArtist(c.mgr1, map[string]any{"name": "Vũ"})["id"].(string)
+	if got := titles("/v1/search/l%C3%A1%20th%C6%B0/songs", ""); len(got) != 0 {
+		t.Fatalf("songs before any: %v", got)
+	}
+	song := c.addSong(c.mgr1, map[string]any{"title": "Lá thư", "artists": artist})["id"].(string)
+	for range 2 {
+		if got := titles("/v1/search/l%C3%A1%20th%C6%B0/songs", ""); len(got) != 1 || got[0] != "Lá thư" {
+			t.Fatalf("songs after adding one: %v", got)
+		}
+	}
+	api.expect(api.do("POST", "/v1/song/"+song, c.mgr1.access, map[string]any{"title": "Lá thư cuối"}), 200)
+	if got := titles("/v1/search/l%C3%A1%20th%C6%B0/songs", ""); len(got) != 1 || got[0] != "Lá thư cuối" {
+		t.Fatalf("songs after renaming: %v", got)
+	}
+
+	// A private playlist is found by its owner only, cached or not.
+	api.expect(api.do("POST", "/v1/collection", c.user.access,
+		map[string]any{"title": "Lá thư riêng", "type": "Playlist", "visibility": "Private"}), 200)
+	for range 2 {
+		if got := titles("/v1/search/la%20thu/playlists", c.user.access); len(got) != 1 {
+			t.Fatalf("owner's playlists: %v", got)
+		}
+		if got := titles("/v1/search/la%20thu/playlists", c.mgr2.access); len(got) != 0 {
+			t.Fatalf("someone else found a private playlist: %v", got)
+		}
+		if got := titles("/v1/search/la%20thu/playlists", ""); len(got) != 0 {
+			t.Fatalf("anonymous found a private playlist: %v", got)
+		}
+	}
+
+	api.expect(api.do("DELETE", "/v1/song/"+song, c.mgr1.access, nil), 204)
+	if got := titles("/v1/search/l%C3%A1%20th%C6%B0/songs", ""); len(got) != 0 {
+		t.Fatalf("songs after deleting it: %v", got)
+	}
+}

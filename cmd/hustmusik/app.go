@@ -190,7 +190,7 @@ func (a *app) handlers() handlers {
 		media:            commands.NewMediaHTTP(a.media, a.runtime),
 		orders:           commands.NewOrdersHTTP(a.orders, a.runtime),
 		orderReads:       readapi.NewOrders(a.env.pool, a.orders.Configured()),
-		search:           readapi.NewSearch(a.search.index),
+		search:           readapi.NewSearch(a.search.index).CachedBy(a.runtime, 4000),
 		events:           readapi.NewEvents(a.env.store),
 		stats:            readapi.NewStats(a.env.pool),
 		reference:        a.reference,
