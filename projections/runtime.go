@@ -336,7 +336,7 @@ func (rt *Runtime) start(r *runner) eventbus.StartFunc {
 		}
 		rt.positions.set(r.name, uint64(pos))
 		// A new tenure: whatever ran before may have changed the rows.
-		rt.positions.dataChanged(r.name)
+		rt.positions.dataChanged(r.name, 0)
 		return uint64(pos), nil
 	}
 }
@@ -448,7 +448,7 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 	}
 	rt.positions.set(r.name, checkpoint)
 	if rowsChanged {
-		rt.positions.dataChanged(r.name)
+		rt.positions.dataChanged(r.name, checkpoint)
 	}
 	if rt.cfg.OnCommit != nil && park == nil && len(events) > 0 {
 		rt.cfg.OnCommit(r.name, len(events), time.Since(began))
@@ -548,7 +548,7 @@ func (rt *Runtime) commitQueued(ctx context.Context, r *runner, q Queuer, after 
 		return fmt.Errorf("projections: %s: commit checkpoint %d: %w", r.name, checkpoint, err)
 	}
 	rt.positions.set(r.name, checkpoint)
-	rt.positions.dataChanged(r.name)
+	rt.positions.dataChanged(r.name, checkpoint)
 	if rt.cfg.OnCommit != nil {
 		rt.cfg.OnCommit(r.name, len(events), time.Since(began))
 	}

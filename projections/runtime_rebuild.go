@@ -33,7 +33,7 @@ func (rt *Runtime) Rebuild(ctx context.Context, p Projector) error {
 		return err
 	}
 	rt.positions.set(r.name, 0)
-	rt.positions.dataChanged(r.name)
+	rt.positions.dataChanged(r.name, 0)
 	// The runner resumes from the stored checkpoint; a runner in another
 	// process learns it from the notification (and, failing that, is fenced
 	// off on its next commit).
@@ -589,7 +589,7 @@ func (b *blueGreen) swap(ctx context.Context) (uint64, error) {
 	}
 	// 0 tells listeners "start over from the stored checkpoint"; any other
 	// position is a plain move forward.
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, CheckpointChannel, b.name+":"+strconv.FormatUint(b.after, 10)); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, CheckpointChannel, b.name+":"+strconv.FormatUint(b.after, 10)+swappedSuffix); err != nil {
 		return 0, fmt.Errorf("projections: rebuild %s: notify: %w", b.name, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

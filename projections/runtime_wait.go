@@ -22,19 +22,51 @@ type positions struct {
 	pos     map[string]uint64
 	changed chan struct{}
 	// versions count, per projector, the changes of its rows this process
-	// knows of (see Runtime.DataVersion).
+	// knows of (see Runtime.DataVersion); dataPos is the checkpoint of the
+	// last one, so that a notification of a change already counted (this
+	// process's own commit) is not counted again.
 	versions map[string]uint64
+	dataPos  map[string]uint64
 }
 
 func newPositions() *positions {
-	return &positions{pos: map[string]uint64{}, changed: make(chan struct{}), versions: map[string]uint64{}}
+	return &positions{pos: map[string]uint64{}, changed: make(chan struct{}),
+		versions: map[string]uint64{}, dataPos: map[string]uint64{}}
 }
 
-// dataChanged records that a projector's rows may have changed.
-func (p *positions) dataChanged(name string) {
+// dataChanged records that a projector's rows may have changed, up to its
+// checkpoint pos (0: they were reset, or anything may have happened).
+func (p *positions) dataChanged(name string, pos uint64) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.versions[name]++
-	p.mu.Unlock()
+	if pos == 0 || pos > p.dataPos[name] {
+		p.dataPos[name] = pos
+	}
+}
+
+// dataChangedAt records a change of a projector's rows committed at pos as
+// learned from a notification: counted unless already known.
+func (p *positions) dataChangedAt(name string, pos uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pos > p.dataPos[name] {
+		p.dataPos[name] = pos
+		p.versions[name]++
+	}
+}
+
+// allDataChanged records that any projector's rows may have changed
+// (notifications may have been missed).
+func (p *positions) allDataChanged() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for name := range p.pos {
+		p.versions[name]++
+	}
+	for name := range p.versions {
+		p.versions[name]++
+	}
 }
 
 // version is the sum of the named projectors' versions: it changes
@@ -81,16 +113,6 @@ func (p *positions) raiseLocked(name string, pos uint64) bool {
 	p.pos[name] = pos
 	p.broadcastLocked()
 	return true
-}
-
-// raiseChanged is raise for a position that may come with changed rows.
-// always: they changed even if the position did not move (a rebuild's swap).
-func (p *positions) raiseChanged(name string, pos uint64, always bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.raiseLocked(name, pos) || always {
-		p.versions[name]++
-	}
 }
 
 func (p *positions) get(name string) uint64 {
@@ -203,6 +225,8 @@ func (rt *Runtime) listenOnce(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+CheckpointChannel); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	// Changes notified while no listener was connected are unknown.
+	rt.positions.allDataChanged()
 	var lastPoll time.Time
 	for {
 		if time.Since(lastPoll) >= rt.cfg.PollInterval {
@@ -222,8 +246,8 @@ func (rt *Runtime) listenOnce(ctx context.Context) error {
 		case err != nil:
 			return fmt.Errorf("wait for notification: %w", err)
 		}
-		payload, rowsChanged := strings.CutSuffix(n.Payload, checkpointOnlySuffix)
-		rowsChanged = !rowsChanged
+		payload, checkpointOnly := strings.CutSuffix(n.Payload, checkpointOnlySuffix)
+		payload, swapped := strings.CutSuffix(payload, swappedSuffix)
 		i := strings.LastIndexByte(payload, ':')
 		if i < 0 {
 			continue
@@ -236,7 +260,7 @@ func (rt *Runtime) listenOnce(ctx context.Context) error {
 		if pos == 0 {
 			// A rebuild reset it (no commit ever notifies 0).
 			rt.positions.set(name, 0)
-			rt.positions.dataChanged(name)
+			rt.positions.dataChanged(name, 0)
 			rt.mu.Lock()
 			r := rt.byName[name]
 			rt.mu.Unlock()
@@ -245,13 +269,23 @@ func (rt *Runtime) listenOnce(ctx context.Context) error {
 			}
 			continue
 		}
-		rt.positions.raiseChanged(name, pos, rowsChanged)
+		rt.positions.raise(name, pos)
+		switch {
+		case swapped:
+			rt.positions.dataChanged(name, pos)
+		case !checkpointOnly:
+			rt.positions.dataChangedAt(name, pos)
+		}
 	}
 }
 
-// checkpointOnlySuffix ends the notification of a commit that only moved a
-// checkpoint ("name:position:c"): its rows did not change.
-const checkpointOnlySuffix = ":c"
+// Suffixes of checkpoint notifications ("name:position"): a commit that
+// only moved a checkpoint (its rows did not change), and a rebuild's swap
+// (its rows were all replaced, whatever the position).
+const (
+	checkpointOnlySuffix = ":c"
+	swappedSuffix        = ":s"
+)
 
 func (rt *Runtime) pollCheckpoints(ctx context.Context, conn *pgx.Conn) error {
 	rows, err := conn.Query(ctx, `SELECT name, position FROM projection_checkpoints`)
@@ -263,8 +297,9 @@ func (rt *Runtime) pollCheckpoints(ctx context.Context, conn *pgx.Conn) error {
 		pos  int64
 	)
 	_, err = pgx.ForEachRow(rows, []any{&name, &pos}, func() error {
-		// A move missed by the listener: its rows may have changed.
-		rt.positions.raiseChanged(name, uint64(pos), false)
+		// A move whose notification was missed: the listener has just
+		// (re)connected, which counted every projector's rows as changed.
+		rt.positions.raise(name, uint64(pos))
 		return nil
 	})
 	if err != nil {
