@@ -35,7 +35,7 @@ func (Follows) Reset(ctx context.Context, tx pgx.Tx) error {
 func (Follows) Apply(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error {
 	b := &pgx.Batch{}
 	for _, rec := range events {
-		e, err := domain.DecodeEvent(rec.Type, rec.Data)
+		e, err := decodeEvent(rec)
 		if err != nil {
 			return err
 		}
@@ -134,7 +134,7 @@ func (History) Queue(events []eventstore.RecordedEvent, b *pgx.Batch) error {
 		order = order[:0]
 	}
 	for _, rec := range events {
-		e, err := domain.DecodeEvent(rec.Type, rec.Data)
+		e, err := decodeEvent(rec)
 		if err != nil {
 			return err
 		}

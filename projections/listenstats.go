@@ -70,7 +70,7 @@ func (ListenStats) Queue(events []eventstore.RecordedEvent, b *pgx.Batch) error 
 	songs, users := map[dayKey]int64{}, map[dayKey]int64{}
 	var songOrder, userOrder []dayKey // first-seen order: deterministic statements
 	for _, rec := range events {
-		e, err := domain.DecodeEvent(rec.Type, rec.Data)
+		e, err := decodeEvent(rec)
 		if err != nil {
 			return err
 		}
