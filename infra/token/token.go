@@ -70,8 +70,9 @@ type Claims struct {
 
 // Issuer signs and verifies access tokens with one secret.
 type Issuer struct {
-	cfg    Config
-	parser *jwt.Parser
+	cfg      Config
+	parser   *jwt.Parser
+	verified *verifiedTokens
 }
 
 // New validates cfg and returns an Issuer.
@@ -82,7 +83,8 @@ func New(cfg Config) (*Issuer, error) {
 	}
 	cfg.Secret = append([]byte(nil), cfg.Secret...)
 	return &Issuer{
-		cfg: cfg,
+		cfg:      cfg,
+		verified: newVerifiedTokens(100000),
 		parser: jwt.NewParser(
 			// Only HS256: "none" and every asymmetric algorithm (whose public
 			// key an attacker could pass off as our HMAC secret) are refused.
@@ -194,6 +196,13 @@ func (i *Issuer) Verify(raw string) (Claims, error) {
 	if raw == "" || len(raw) > 4096 {
 		return Claims{}, errInvalid
 	}
+	if known, ok := i.verified.get(raw); ok {
+		if err := timely(known, i.cfg.Now()); err != nil {
+			i.verified.forget(raw)
+			return Claims{}, err
+		}
+		return known, nil
+	}
 	var c jwtClaims
 	_, err := i.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return i.cfg.Secret, nil })
 	if err != nil {
@@ -208,13 +217,15 @@ func (i *Issuer) Verify(raw string) (Claims, error) {
 	if err != nil || c.Subject == "" || c.IssuedAt == nil {
 		return Claims{}, errInvalid
 	}
-	return Claims{
+	claims := Claims{
 		UserID:    c.Subject,
 		Role:      role,
 		SessionID: c.SessionID,
 		IssuedAt:  c.IssuedAt.Time,
 		ExpiresAt: c.ExpiresAt.Time,
-	}, nil
+	}
+	i.verified.put(raw, claims)
+	return claims, nil
 }
 
 // NewRefresh makes an opaque refresh token: 32 random bytes, base64url. The

@@ -325,3 +325,48 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// A token verified once is remembered, yet every use is checked in time,
+// and a token differing from it in one character is checked in full.
+func TestRememberedTokensAreCheckedInTimeAndNeverStandForOthers(t *testing.T) {
+	c := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	i := newIssuer(t, c)
+	tok, _, err := i.Issue("7b0c1a9e-5d1c-4b7e-9d3a-2f7e8a6b9c01", "User", "sess-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := i.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := i.verified.get(tok); !ok {
+		t.Fatal("a verified token was not remembered")
+	}
+	again, err := i.Verify(tok)
+	if err != nil || again != first {
+		t.Fatalf("remembered verification = %+v, %v; want %+v", again, err, first)
+	}
+	// Tampered: the payload's last character, then the signature's.
+	for _, k := range []int{strings.LastIndexByte(tok, '.') - 1, len(tok) - 1} {
+		b := []byte(tok)
+		b[k] ^= 1
+		if _, err := i.Verify(string(b)); err == nil {
+			t.Errorf("a token altered at %d verified", k)
+		}
+		if _, ok := i.verified.get(string(b)); ok {
+			t.Errorf("an altered token was remembered")
+		}
+	}
+	// A clock set back before its issue (beyond the leeway): refused.
+	c.t = c.t.Add(-2 * Leeway)
+	if _, err := i.Verify(tok); err == nil {
+		t.Error("a remembered token verified before its issue time")
+	}
+	c.t = c.t.Add(2*Leeway + time.Hour + 2*Leeway)
+	if _, err := i.Verify(tok); err == nil || err.Error() != "Token expired" {
+		t.Fatalf("remembered token after expiry: %v", err)
+	}
+	if _, ok := i.verified.get(tok); ok {
+		t.Error("an expired token is still remembered")
+	}
+}
