@@ -35,7 +35,7 @@ var errFenced = errors.New("projections: checkpoint moved by someone else")
 // Config tunes the projection runtime.
 type Config struct {
 	// BatchSize is the most events applied in one transaction (default
-	// 2000). Live traffic makes small batches of whatever arrived; the
+	// 5000). Live traffic makes small batches of whatever arrived; the
 	// limit matters when catching up, where each transaction's fixed cost
 	// (the log read, the round trips, the commit) is shared by this many
 	// events and projectors that sum per key write fewer rows.
@@ -77,7 +77,7 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.BatchSize == 0 {
-		c.BatchSize = 2000
+		c.BatchSize = 5000
 	}
 	if c.MaxRetries == 0 {
 		c.MaxRetries = 3
