@@ -334,9 +334,10 @@ func (rt *Runtime) start(r *runner) eventbus.StartFunc {
 		if err != nil {
 			return 0, fmt.Errorf("projections: read checkpoint of %s: %w", r.name, err)
 		}
-		rt.positions.set(r.name, uint64(pos))
 		// A new tenure: whatever ran before may have changed the rows.
+		// (Counted before the position is: see positions.)
 		rt.positions.dataChanged(r.name, 0)
+		rt.positions.set(r.name, uint64(pos))
 		return uint64(pos), nil
 	}
 }
@@ -446,10 +447,10 @@ func (rt *Runtime) commit(ctx context.Context, r *runner, after uint64, events [
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("projections: %s: commit checkpoint %d: %w", r.name, checkpoint, err)
 	}
-	rt.positions.set(r.name, checkpoint)
 	if rowsChanged {
 		rt.positions.dataChanged(r.name, checkpoint)
 	}
+	rt.positions.set(r.name, checkpoint)
 	if rt.cfg.OnCommit != nil && park == nil && len(events) > 0 {
 		rt.cfg.OnCommit(r.name, len(events), time.Since(began))
 	}
@@ -547,8 +548,8 @@ func (rt *Runtime) commitQueued(ctx context.Context, r *runner, q Queuer, after 
 		rollback(conn)
 		return fmt.Errorf("projections: %s: commit checkpoint %d: %w", r.name, checkpoint, err)
 	}
-	rt.positions.set(r.name, checkpoint)
 	rt.positions.dataChanged(r.name, checkpoint)
+	rt.positions.set(r.name, checkpoint)
 	if rt.cfg.OnCommit != nil {
 		rt.cfg.OnCommit(r.name, len(events), time.Since(began))
 	}

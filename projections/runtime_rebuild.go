@@ -32,8 +32,8 @@ func (rt *Runtime) Rebuild(ctx context.Context, p Projector) error {
 	if err := reset(ctx, rt.pool, p); err != nil {
 		return err
 	}
-	rt.positions.set(r.name, 0)
 	rt.positions.dataChanged(r.name, 0)
+	rt.positions.set(r.name, 0)
 	// The runner resumes from the stored checkpoint; a runner in another
 	// process learns it from the notification (and, failing that, is fenced
 	// off on its next commit).

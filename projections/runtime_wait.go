@@ -17,6 +17,10 @@ import (
 // positions are the projectors' checkpoints as this process knows them.
 // Every change wakes all waiters at once by closing a channel: a waiter costs
 // a goroutine parked on a select, never a query.
+//
+// A change of a projector's rows is counted (versions) before the position
+// that comes with it is recorded: whoever waited for that position then
+// reads the new version (an answer cached on the old one is not served).
 type positions struct {
 	mu      sync.Mutex
 	pos     map[string]uint64
@@ -54,6 +58,22 @@ func (p *positions) dataChangedAt(name string, pos uint64) {
 		p.dataPos[name] = pos
 		p.versions[name]++
 	}
+}
+
+// raiseCounting is raise for a position that may come with changed rows
+// (a poll): a move counts as a change, unless one at or past it was
+// counted already.
+func (p *positions) raiseCounting(name string, pos uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old, ok := p.pos[name]; ok && old >= pos {
+		return
+	}
+	if pos > p.dataPos[name] {
+		p.dataPos[name] = pos
+		p.versions[name]++
+	}
+	p.raiseLocked(name, pos)
 }
 
 // allDataChanged records that any projector's rows may have changed
@@ -259,8 +279,8 @@ func (rt *Runtime) listenOnce(ctx context.Context) error {
 		name := payload[:i]
 		if pos == 0 {
 			// A rebuild reset it (no commit ever notifies 0).
-			rt.positions.set(name, 0)
 			rt.positions.dataChanged(name, 0)
+			rt.positions.set(name, 0)
 			rt.mu.Lock()
 			r := rt.byName[name]
 			rt.mu.Unlock()
@@ -269,13 +289,13 @@ func (rt *Runtime) listenOnce(ctx context.Context) error {
 			}
 			continue
 		}
-		rt.positions.raise(name, pos)
 		switch {
 		case swapped:
 			rt.positions.dataChanged(name, pos)
 		case !checkpointOnly:
 			rt.positions.dataChangedAt(name, pos)
 		}
+		rt.positions.raise(name, pos)
 	}
 }
 
@@ -297,9 +317,9 @@ func (rt *Runtime) pollCheckpoints(ctx context.Context, conn *pgx.Conn) error {
 		pos  int64
 	)
 	_, err = pgx.ForEachRow(rows, []any{&name, &pos}, func() error {
-		// A move whose notification was missed: the listener has just
-		// (re)connected, which counted every projector's rows as changed.
-		rt.positions.raise(name, uint64(pos))
+		// A move seen before its notification (or whose notification was
+		// lost) may have changed the rows: counted, once.
+		rt.positions.raiseCounting(name, uint64(pos))
 		return nil
 	})
 	if err != nil {
