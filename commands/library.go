@@ -191,7 +191,7 @@ func (h *Library) RecordListen(ctx context.Context, by domain.Principal, songID 
 			}
 		}()
 	}
-	pre.l, pre.plays, pre.err = h.loadListening(ctx, by.UserID)
+	pre.l, pre.err = h.loadListening(ctx, by.UserID)
 	wg.Wait()
 	if songErr != nil {
 		return Written{}, songErr

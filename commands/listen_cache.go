@@ -60,8 +60,9 @@ func (c *recentListens) put(userID string, plays []domain.ListenRecorded, revisi
 	for start < len(plays)-1 && last.Sub(plays[start].ListenedAt) >= domain.RepeatWindow {
 		start++
 	}
-	// A fresh slice: readers hold the old one.
-	kept := append([]domain.ListenRecorded(nil), plays[start:]...)
+	// Kept as it is: callers hand over slices nobody changes in place
+	// (readers get them clipped, so their appends go to new arrays).
+	kept := plays[start:]
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.streams[userID]; !ok && len(c.streams) >= c.max {
@@ -79,32 +80,31 @@ func (c *recentListens) forget(userID string) {
 	c.mu.Unlock()
 }
 
-// loadListening is the listener's aggregate and the plays it was built
-// from: from the cache when it holds the listener, or else from the
+// loadListening is the listener's aggregate: from the cache when it holds the listener, or else from the
 // stream's tail. The cache may miss plays appended through another process;
 // then the append, which expects the cached revision, fails, and the retry
 // reads the tail (recordListen).
-func (h *Library) loadListening(ctx context.Context, userID string) (*domain.Listening, []domain.ListenRecorded, error) {
+func (h *Library) loadListening(ctx context.Context, userID string) (*domain.Listening, error) {
 	stream := domain.ListensStream(userID)
 	if cached, ok := h.recent.get(userID); ok {
-		return replayListens(userID, cached.plays, cached.revision), cached.plays, nil
+		return replayListens(userID, cached.plays, cached.revision), nil
 	}
 	events, err := h.store.ReadStreamTail(ctx, stream, h.cfg.ListenTail)
 	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return domain.NewListening(userID), nil, nil
+		return domain.NewListening(userID), nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("load tail of %s: %w", stream, err)
+		return nil, fmt.Errorf("load tail of %s: %w", stream, err)
 	}
 	plays := make([]domain.ListenRecorded, 0, len(events))
 	for _, rec := range events {
 		p, err := decodeListen(rec)
 		if err != nil {
-			return nil, nil, fmt.Errorf("load tail of %s: %w", stream, err)
+			return nil, fmt.Errorf("load tail of %s: %w", stream, err)
 		}
 		plays = append(plays, p)
 	}
-	return replayListens(userID, plays, events[len(events)-1].Revision), plays, nil
+	return replayListens(userID, plays, events[len(events)-1].Revision), nil
 }
 
 func decodeListen(rec eventstore.RecordedEvent) (domain.ListenRecorded, error) {
@@ -130,9 +130,8 @@ func replayListens(userID string, plays []domain.ListenRecorded, revision uint64
 
 // loadedListening is what loadListening answered.
 type loadedListening struct {
-	l     *domain.Listening
-	plays []domain.ListenRecorded
-	err   error
+	l   *domain.Listening
+	err error
 }
 
 // recordListen is RecordListen's decision and append, retried on a
@@ -140,21 +139,15 @@ type loadedListening struct {
 // while the song and the account were read); a retry reloads.
 func (h *Library) recordListen(ctx context.Context, userID, songID string, at time.Time, pre loadedListening) (Written, error) {
 	for attempt := 1; ; attempt++ {
-		l, plays, err := pre.l, pre.plays, pre.err
+		l, err := pre.l, pre.err
 		if attempt > 1 {
-			l, plays, err = h.loadListening(ctx, userID)
+			l, err = h.loadListening(ctx, userID)
 		}
 		if err != nil {
 			return Written{}, err
 		}
 		if _, err := l.Listen(songID, at); err != nil {
 			return Written{}, err
-		}
-		var added []domain.ListenRecorded
-		for _, e := range l.AggregateRoot().Changes() {
-			if p, ok := e.(domain.ListenRecorded); ok {
-				added = append(added, p)
-			}
 		}
 		w, err := h.listens.save(ctx, userID, l)
 		if errors.Is(err, eventstore.ErrWrongExpectedRevision) && attempt < maxAttempts {
@@ -171,7 +164,7 @@ func (h *Library) recordListen(ctx context.Context, userID, songID string, at ti
 			return Written{}, err
 		}
 		if v := l.AggregateRoot().Version(); v >= 0 {
-			h.recent.put(userID, append(plays, added...), uint64(v))
+			h.recent.put(userID, l.Tail(), uint64(v))
 		}
 		return w, nil
 	}

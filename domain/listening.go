@@ -59,12 +59,19 @@ func NewListening(userID string) *Listening {
 // RestoreListening is the aggregate of a stream whose tail (in stream order)
 // ends at revision: what loading those events would build, without folding
 // them one by one (a listener's tail is kept in memory between listens).
-// tail is not copied: the aggregate only appends to it, past its length.
+// tail is copied, with room for the play a listen records.
 func RestoreListening(userID string, tail []ListenRecorded, revision uint64) *Listening {
-	l := &Listening{UserID: userID, tail: slices.Clip(tail)}
+	own := make([]ListenRecorded, len(tail), len(tail)+1)
+	copy(own, tail)
+	l := &Listening{UserID: userID, tail: own}
 	l.Committed(revision)
 	return l
 }
+
+// Tail is the plays the aggregate knows, in stream order, the recorded ones
+// included. The caller may keep it: the aggregate never changes what it
+// returned (a later play is appended to a new array).
+func (l *Listening) Tail() []ListenRecorded { return slices.Clip(l.tail) }
 
 // Apply folds one event into the recent past.
 func (l *Listening) Apply(e Event) {

@@ -153,3 +153,50 @@ func TestFollowAndUnfollow(t *testing.T) {
 		t.Fatalf("replayed following %v", got)
 	}
 }
+
+// A restored aggregate decides as the replayed one, and what Tail handed
+// out, or the tail it was restored from, never changes under anyone.
+func TestRestoreListeningDecidesAsReplayAndSharesNothing(t *testing.T) {
+	at := time.Date(2026, 3, 8, 20, 0, 0, 0, time.UTC)
+	tail := []ListenRecorded{
+		{UserID: "u", SongID: "a", ListenedAt: at},
+		{UserID: "u", SongID: "b", ListenedAt: at.Add(10 * time.Second)},
+	}
+	replayed := NewListening("u")
+	for i, p := range tail {
+		replayed.AggregateRoot().Replay(replayed, p, uint64(i))
+	}
+	restored := RestoreListening("u", tail, 1)
+	if restored.Version() != replayed.Version() {
+		t.Fatalf("version %d, replayed %d", restored.Version(), replayed.Version())
+	}
+	for _, c := range []struct {
+		song string
+		at   time.Time
+	}{{"a", at.Add(20 * time.Second)}, {"a", at.Add(31 * time.Second)}, {"b", at.Add(39 * time.Second)}, {"c", at.Add(time.Second)}} {
+		r1, _ := RestoreListening("u", tail, 1).Listen(c.song, c.at)
+		r2, _ := NewListening("u").replayOf(tail).Listen(c.song, c.at)
+		if r1 != r2 {
+			t.Errorf("%s at %s: restored %v, replayed %v", c.song, c.at, r1, r2)
+		}
+	}
+	handed := restored.Tail()
+	if ok, _ := restored.Listen("c", at.Add(time.Minute)); !ok {
+		t.Fatal("a new song was not recorded")
+	}
+	if len(handed) != 2 || len(tail) != 2 || len(restored.Tail()) != 3 {
+		t.Fatalf("handed %d, original %d, now %d plays", len(handed), len(tail), len(restored.Tail()))
+	}
+	again := restored.Tail()
+	_ = append(handed, ListenRecorded{SongID: "x"}) // a caller appending to what it got
+	if again[2].SongID != "c" {
+		t.Errorf("a caller's append changed the aggregate's tail: %v", again)
+	}
+}
+
+func (l *Listening) replayOf(tail []ListenRecorded) *Listening {
+	for i, p := range tail {
+		l.AggregateRoot().Replay(l, p, uint64(i))
+	}
+	return l
+}
