@@ -175,7 +175,13 @@ func newApp(cfg config.Config, e *env, logger *slog.Logger, pw password.Config) 
 
 // handlers builds the HTTP handlers of every route.
 func (a *app) handlers() handlers {
-	collectionQueries := readapi.NewCollections(a.env.pool).CachedBy(a.runtime, 5000)
+	// The answer caches follow the projectors' data versions; without
+	// them (HUSTMUSIK_ANSWER_CACHE=off) every read queries.
+	var versions readapi.Versioner = a.runtime
+	if a.cfg.NoAnswerCache {
+		versions = nil
+	}
+	collectionQueries := readapi.NewCollections(a.env.pool).CachedBy(versions, 5000)
 	return handlers{
 		collections:      collectionQueries,
 		collectionWrites: commands.NewCollectionsHTTP(a.collections, a.runtime, collectionQueries),
@@ -184,13 +190,13 @@ func (a *app) handlers() handlers {
 		users:            readapi.NewUsers(a.env.pool),
 		catalog:          commands.NewCatalogHTTP(a.catalog, a.runtime),
 		artists:          readapi.NewArtists(a.env.pool),
-		songs:            readapi.NewSongs(a.env.pool).CachedBy(a.runtime, 50000),
+		songs:            readapi.NewSongs(a.env.pool).CachedBy(versions, 50000),
 		library:          commands.NewLibraryHTTP(a.library, a.runtime),
 		libraryReads:     readapi.NewLibrary(a.env.pool),
 		media:            commands.NewMediaHTTP(a.media, a.runtime),
 		orders:           commands.NewOrdersHTTP(a.orders, a.runtime),
 		orderReads:       readapi.NewOrders(a.env.pool, a.orders.Configured()),
-		search:           readapi.NewSearch(a.search.index).CachedBy(a.runtime, 4000),
+		search:           readapi.NewSearch(a.search.index).CachedBy(versions, 4000),
 		events:           readapi.NewEvents(a.env.store),
 		stats:            readapi.NewStats(a.env.pool),
 		reference:        a.reference,

@@ -47,6 +47,11 @@ type Config struct {
 	// AuthRatePerMinute limits /v1/auth requests per client IP
 	// (HUSTMUSIK_AUTH_RATE_PER_MINUTE, default 60).
 	AuthRatePerMinute int
+	// NoAnswerCache (HUSTMUSIK_ANSWER_CACHE=off) turns off the rendered
+	// answers kept by the by-id reads and search (readapi's answerCache):
+	// every read queries. For measuring what a miss costs, or for ruling
+	// the caches out when chasing a stale answer.
+	NoAnswerCache bool
 	// PprofAddr, when set (HUSTMUSIK_PPROF_ADDR, e.g. 127.0.0.1:6060),
 	// serves net/http/pprof there for profiling under load. Loopback only:
 	// profiles expose code paths and memory contents.
@@ -99,6 +104,13 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 			errs = append(errs, fmt.Errorf("HUSTMUSIK_ACCESS_TOKEN_TTL: %w", err))
 		}
 		c.AccessTokenTTL = d
+	}
+	switch v := strings.ToLower(get("HUSTMUSIK_ANSWER_CACHE")); v {
+	case "", "on":
+	case "off":
+		c.NoAnswerCache = true
+	default:
+		errs = append(errs, fmt.Errorf("HUSTMUSIK_ANSWER_CACHE: %q must be on or off", v))
 	}
 	if v := get("HUSTMUSIK_AUTH_RATE_PER_MINUTE"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -101,3 +101,15 @@ func TestPprofAddrMustBeLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestAnswerCacheSwitch(t *testing.T) {
+	for v, off := range map[string]bool{"": false, "on": false, "ON": false, "off": true, "Off": true} {
+		c, err := FromEnv(env(map[string]string{"HUSTMUSIK_ANSWER_CACHE": v}))
+		if err != nil || c.NoAnswerCache != off {
+			t.Errorf("HUSTMUSIK_ANSWER_CACHE=%q: NoAnswerCache %v, error %v; want %v", v, c.NoAnswerCache, err, off)
+		}
+	}
+	if _, err := FromEnv(env(map[string]string{"HUSTMUSIK_ANSWER_CACHE": "sometimes"})); err == nil || !strings.Contains(err.Error(), "HUSTMUSIK_ANSWER_CACHE") {
+		t.Errorf("HUSTMUSIK_ANSWER_CACHE=sometimes: %v", err)
+	}
+}

@@ -37,6 +37,9 @@ type bench struct {
 	pool                         *pgxpool.Pool
 	dbURL                        string
 
+	// baselines of the read loads, kept for the uncached figures
+	readBaselines map[string]loadBaseline
+
 	admin       string // admin's access token
 	listeners   []account
 	probe       account
@@ -98,6 +101,7 @@ func (b *bench) runAll(ctx context.Context) error {
 	}{
 		{"reads", b.catalogReads},
 		{"search", b.searchFigures},
+		{"uncached", b.uncachedReads},
 		{"listen", b.listenFigures},
 		{"catchup", b.catchUpAndStartup},
 	} {

@@ -42,7 +42,7 @@ type Config struct {
 	Events      int           // ListenRecorded events of the catch-up (1,000,000)
 	Profile     bool          // take CPU profiles of the service under load
 	PgBin       string        // PostgreSQL binaries (pgbench); default: found like the embedded cluster's
-	Only        string        // comma-separated loads to run (reads, search, listen, catchup); empty: all
+	Only        string        // comma-separated loads to run (reads, search, uncached, listen, catchup); empty: all
 }
 
 // runs tells whether the load named is part of this run.
@@ -134,7 +134,7 @@ func main() {
 	flag.IntVar(&cfg.SearchSongs, "search-songs", 100_000, "songs in the search index")
 	flag.BoolVar(&cfg.Profile, "profile", true, "take CPU profiles of the service under load (HUSTMUSIK_PPROF_ADDR)")
 	flag.StringVar(&cfg.PgBin, "pgbin", "", "directory of PostgreSQL's binaries (pgbench)")
-	flag.StringVar(&cfg.Only, "only", "", "run only these loads, comma-separated: reads, search, listen, catchup (a partial run, for working on one figure)")
+	flag.StringVar(&cfg.Only, "only", "", "run only these loads, comma-separated: reads, search, uncached, listen, catchup (a partial run, for working on one figure)")
 	flag.Parse()
 	if *quick {
 		cfg.Warmup, cfg.Duration, cfg.ReadWindow = time.Second, 4*time.Second, 3*time.Second

@@ -104,6 +104,7 @@ func (b *bench) catalogReads(ctx context.Context) error {
 			b.add(newResult(k.name+"_get_rps", res.rps(), "req/s", "higher", nil, num(pg.tps), what))
 			b.add(newResult(k.name+"_get_p50_ms", res.latencies.quantile(0.5), "ms", "lower", nil, num(pg.latencies.quantile(0.5)), what))
 			b.add(newResult(k.name+"_get_p99_ms", res.latencies.quantile(0.99), "ms", "lower", num(10), num(pg.latencies.quantile(0.99)), what))
+			b.keepBaseline(k.name, pg.tps, pg.latencies.quantile(0.99), what)
 			b.add(newResult(k.name+"_get_vs_pgbench", res.rps()/pg.tps, "x", "higher", num(0.5), nil, "req/s over pgbench tps"))
 		}
 		return nil

@@ -97,6 +97,7 @@ func (b *bench) searchFigures(ctx context.Context) error {
 		b.add(newResult("search_rps", res.rps(), "req/s", "higher", nil, num(base.rps()), what))
 		b.add(newResult("search_p50_ms", res.latencies.quantile(0.5), "ms", "lower", nil, num(base.latencies.quantile(0.5)), what))
 		b.add(newResult("search_p99_ms", res.latencies.quantile(0.99), "ms", "lower", num(30), num(base.latencies.quantile(0.99)), what))
+		b.keepBaseline("search", base.rps(), base.latencies.quantile(0.99), what)
 		return nil
 	})
 }

@@ -49,7 +49,9 @@ func freePort() (int, error) {
 
 // startService starts the binary and returns once GET / answers 200, with
 // the time that took from the process start.
-func startService(ctx context.Context, bin, dataDir, logPath string, profile bool) (*service, time.Duration, error) {
+// startService starts the binary on dataDir; extraEnv (NAME=value) is added
+// to its environment.
+func startService(ctx context.Context, bin, dataDir, logPath string, profile bool, extraEnv ...string) (*service, time.Duration, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, 0, err
@@ -65,6 +67,7 @@ func startService(ctx context.Context, bin, dataDir, logPath string, profile boo
 		"DATABASE_URL=", "EVENTSTORE_URL=", "ELASTICSEARCH_URL=", "S3_ENDPOINT=", "S3_BUCKET=",
 		"CLOUDINARY_URL=", "JWT_SECRET=", "HUSTMUSIK_LOG_LEVEL=info",
 	)
+	env = append(env, extraEnv...)
 	if profile {
 		pp, err := freePort()
 		if err != nil {
