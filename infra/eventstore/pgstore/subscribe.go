@@ -86,15 +86,20 @@ func (s *Store) follow(ctx context.Context, sub *subscription, pos uint64, filte
 	// what this store appended is new, and it is in memory.
 	readDB := true
 	for {
-		batch, held := s.recent.after(pos, batchSize, filter)
-		var err error
-		switch {
-		case held:
-		case !readDB && pos >= s.recent.last():
-			// Woken by an append of this store that the batch before
-			// already took from memory: nothing is new.
-			batch = eventstore.Batch{Checkpoint: pos}
-		default:
+		var (
+			batch eventstore.Batch
+			held  bool
+			err   error
+		)
+		if !readDB {
+			batch, held = s.recent.after(pos, batchSize, filter)
+			if !held && pos >= s.recent.last() {
+				// Woken by an append of this store that the batch before
+				// already took from memory: nothing is new.
+				batch, held = eventstore.Batch{Checkpoint: pos}, true
+			}
+		}
+		if !held {
 			batch, err = s.ReadAll(ctx, pos, batchSize, filter)
 		}
 		if err != nil {
