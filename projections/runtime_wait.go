@@ -85,7 +85,9 @@ func (p *positions) allDataChanged() {
 		p.versions[name]++
 	}
 	for name := range p.versions {
-		p.versions[name]++
+		if _, counted := p.pos[name]; !counted {
+			p.versions[name]++
+		}
 	}
 }
 
