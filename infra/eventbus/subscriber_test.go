@@ -356,7 +356,7 @@ func TestCheckpointOnlyMovesAreHeldBackButReported(t *testing.T) {
 	// The held-back move is delivered once the interval since the last
 	// message has passed, as one message up to the head.
 	msg := receive(t, ch)
-	if waited := time.Since(began); waited < 600*time.Millisecond {
+	if waited := time.Since(began); waited < 400*time.Millisecond {
 		t.Errorf("checkpoint-only message after %s, want it held back about 700ms", waited)
 	}
 	b, _ := eventbus.BatchFrom(msg)
