@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hustmusik/backend/infra/httpapi"
 )
 
 // Versioner tells the data version of projectors: a number that changes
@@ -93,6 +95,29 @@ func (c *answerCache) put(key string, a cachedAnswer) {
 		}
 	}
 	c.entries[key] = a
+}
+
+// serve answers g with the answer kept under key at the current version,
+// or else with find's value (rendered as c.JSON would) and keeps that. An
+// error of find is answered as every error and kept nowhere.
+func (c *answerCache) serve(g *gin.Context, key string, find func() (any, error)) {
+	v := c.version()
+	if a, ok := c.get(key, v); ok {
+		writeJSON(g, a.body)
+		return
+	}
+	value, err := find()
+	if err != nil {
+		httpapi.Error(g, err)
+		return
+	}
+	body, err := render(value)
+	if err != nil {
+		httpapi.Error(g, err)
+		return
+	}
+	c.put(key, cachedAnswer{version: v, body: body})
+	writeJSON(g, body)
 }
 
 // render is the body c.JSON would send for v.

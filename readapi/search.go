@@ -99,28 +99,6 @@ func (s *Search) CachedBy(versions Versioner, max int) *Search {
 	return s
 }
 
-// answer serves a search endpoint's answer from the cache under key, or
-// else from find (which answers the body's value) and keeps it.
-func (s *Search) answer(c *gin.Context, key string, find func() (any, error)) {
-	v := s.cache.version()
-	if a, ok := s.cache.get(key, v); ok {
-		writeJSON(c, a.body)
-		return
-	}
-	value, err := find()
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	body, err := render(gin.H{"data": value})
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	s.cache.put(key, cachedAnswer{version: v, body: body})
-	writeJSON(c, body)
-}
-
 // searchKey names one answer: the endpoint, what the query means (its
 // folded and diacritics-kept words), the page and who asks (their own
 // private playlists are among the hits).
@@ -213,8 +191,9 @@ func (s *Search) GetAll(c *gin.Context) {
 		return
 	}
 	viewer := httpapi.Principal(c).UserID
-	s.answer(c, searchKey("all", q, 1, searchFewLimit, viewer), func() (any, error) {
-		return s.All(c.Request.Context(), q, viewer)
+	s.cache.serve(c, searchKey("all", q, 1, searchFewLimit, viewer), func() (any, error) {
+		all, err := s.All(c.Request.Context(), q, viewer)
+		return gin.H{"data": all}, err
 	})
 }
 
@@ -239,12 +218,12 @@ func searchKind[T any](s *Search, c *gin.Context, defaultLimit int, key, viewer 
 		httpapi.Error(c, err)
 		return
 	}
-	s.answer(c, searchKey(key, q, page, limit, viewer), func() (any, error) {
+	s.cache.serve(c, searchKey(key, q, page, limit, viewer), func() (any, error) {
 		found, err := find(c.Request.Context(), q, page, limit)
 		if found == nil {
 			found = []T{}
 		}
-		return map[string][]T{key: found}, err
+		return gin.H{"data": map[string][]T{key: found}}, err
 	})
 }
 

@@ -157,21 +157,5 @@ func (q *Songs) GetByID(c *gin.Context) {
 		httpapi.Error(c, err)
 		return
 	}
-	v := q.cache.version()
-	if a, ok := q.cache.get(id, v); ok {
-		writeJSON(c, a.body)
-		return
-	}
-	s, err := q.ByID(c.Request.Context(), id)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	body, err := render(s)
-	if err != nil {
-		httpapi.Error(c, err)
-		return
-	}
-	q.cache.put(id, cachedAnswer{version: v, body: body})
-	writeJSON(c, body)
+	q.cache.serve(c, id, func() (any, error) { return q.ByID(c.Request.Context(), id) })
 }
