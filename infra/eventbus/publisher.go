@@ -192,15 +192,7 @@ func (p *Publisher) Close() error {
 // "new subscriber receives old messages"), and there are no consumer groups.
 // The projection runtime uses Subscriber (batches, checkpoints), not this.
 type StreamSubscriber struct {
-	cfg    Config
-	store  eventstore.Store
-	logger watermill.LoggerAdapter
-
-	ctx    context.Context // ends on Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	closed bool
+	lifetime
 }
 
 var _ message.Subscriber = (*StreamSubscriber)(nil)
@@ -209,18 +201,11 @@ var _ message.Subscriber = (*StreamSubscriber)(nil)
 // It takes the Subscriber's Config: BatchSize is then how many events are
 // read from the log at once, each still delivered as its own message.
 func NewStreamSubscriber(cfg Config, store eventstore.Store, logger watermill.LoggerAdapter) (*StreamSubscriber, error) {
-	cfg.setDefaults()
-	if err := cfg.Validate(); err != nil {
+	s := &StreamSubscriber{}
+	if err := s.init(cfg, store, logger); err != nil {
 		return nil, err
 	}
-	if store == nil {
-		return nil, errors.New("eventbus: store is required")
-	}
-	if logger == nil {
-		logger = watermill.NopLogger{}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &StreamSubscriber{cfg: cfg, store: store, logger: logger, ctx: ctx, cancel: cancel}, nil
+	return s, nil
 }
 
 // Subscribe follows the stream topic until ctx ends or the subscriber is
@@ -234,28 +219,7 @@ func (s *StreamSubscriber) Subscribe(ctx context.Context, topic string) (<-chan 
 	if s.closed {
 		return nil, errors.New("eventbus: subscriber is closed")
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(s.ctx, cancel)
-	out := make(chan *message.Message)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer close(out)
-		defer stop()
-		defer cancel()
-		s.run(ctx, topic, out)
-	}()
-	return out, nil
-}
-
-// Close ends every subscription and returns once they are gone.
-func (s *StreamSubscriber) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
-	return nil
+	return s.launch(ctx, func(ctx context.Context, out chan<- *message.Message) { s.run(ctx, topic, out) }), nil
 }
 
 func (s *StreamSubscriber) run(ctx context.Context, topic string, out chan<- *message.Message) {

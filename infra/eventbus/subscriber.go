@@ -94,6 +94,67 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// lifetime is what both subscribers share: their config, the log they
+// follow, and the goroutines Close ends and waits for.
+type lifetime struct {
+	cfg    Config
+	store  eventstore.Store
+	logger watermill.LoggerAdapter
+
+	ctx    context.Context // ends on Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex // guards closed, and what the subscriber keeps beside it
+	closed bool
+}
+
+func (l *lifetime) init(cfg Config, store eventstore.Store, logger watermill.LoggerAdapter) error {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if store == nil {
+		return errors.New("eventbus: store is required")
+	}
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
+	l.cfg, l.store, l.logger = cfg, store, logger
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	return nil
+}
+
+// launch runs follow on a goroutine of its own until ctx ends or Close,
+// and closes the channel it feeds when follow returns. The caller holds mu
+// and has checked that the subscriber is not closed.
+func (l *lifetime) launch(ctx context.Context, follow func(ctx context.Context, out chan<- *message.Message)) <-chan *message.Message {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(l.ctx, cancel)
+	out := make(chan *message.Message)
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		defer close(out)
+		defer stop()
+		defer cancel()
+		follow(ctx, out)
+	}()
+	return out
+}
+
+// Close ends every subscription and returns once their goroutines are
+// gone. It may be called more than once (the router closes a subscriber
+// once per handler).
+func (l *lifetime) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.cancel()
+	l.wg.Wait()
+	return nil
+}
+
 type topic struct {
 	filter     eventstore.Filter
 	start      StartFunc
@@ -106,17 +167,8 @@ type topic struct {
 // topic are delivered one at a time, the next only after the previous one
 // was acked, so a handler sees the log in order.
 type Subscriber struct {
-	cfg    Config
-	store  eventstore.Store
-	logger watermill.LoggerAdapter
-
-	ctx    context.Context // ends on Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	mu     sync.Mutex
-	topics map[string]*topic
-	closed bool
+	lifetime
+	topics map[string]*topic // guarded by mu
 }
 
 var _ message.Subscriber = (*Subscriber)(nil)
@@ -124,25 +176,11 @@ var _ message.Subscriber = (*Subscriber)(nil)
 // NewSubscriber returns a subscriber with no topics: Register them before
 // the router subscribes.
 func NewSubscriber(cfg Config, store eventstore.Store, logger watermill.LoggerAdapter) (*Subscriber, error) {
-	cfg.setDefaults()
-	if err := cfg.Validate(); err != nil {
+	s := &Subscriber{topics: map[string]*topic{}}
+	if err := s.init(cfg, store, logger); err != nil {
 		return nil, err
 	}
-	if store == nil {
-		return nil, errors.New("eventbus: store is required")
-	}
-	if logger == nil {
-		logger = watermill.NopLogger{}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Subscriber{
-		cfg:    cfg,
-		store:  store,
-		logger: logger,
-		ctx:    ctx,
-		cancel: cancel,
-		topics: map[string]*topic{},
-	}, nil
+	return s, nil
 }
 
 // Register declares a topic: the events it follows (filter), where it
@@ -184,30 +222,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, name string) (<-chan *messag
 		return nil, fmt.Errorf("eventbus: topic %q is already subscribed", name)
 	}
 	t.subscribed = true
-
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(s.ctx, cancel)
-	out := make(chan *message.Message)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer close(out)
-		defer stop()
-		defer cancel()
-		s.run(ctx, name, t, out)
-	}()
-	return out, nil
-}
-
-// Close stops every topic and returns once their goroutines are gone. It may
-// be called more than once (the router closes it once per handler).
-func (s *Subscriber) Close() error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
-	return nil
+	return s.launch(ctx, func(ctx context.Context, out chan<- *message.Message) { s.run(ctx, name, t, out) }), nil
 }
 
 // run holds the topic's lock and follows the log until ctx ends, going back
