@@ -47,10 +47,9 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startService starts the binary and returns once GET / answers 200, with
-// the time that took from the process start.
-// startService starts the binary on dataDir; extraEnv (NAME=value) is added
-// to its environment.
+// startService starts the binary on dataDir, extraEnv (NAME=value) added to
+// its environment, and returns once GET / answers 200, with the time that
+// took from the process start.
 func startService(ctx context.Context, bin, dataDir, logPath string, profile bool, extraEnv ...string) (*service, time.Duration, error) {
 	port, err := freePort()
 	if err != nil {
