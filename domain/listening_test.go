@@ -162,10 +162,7 @@ func TestRestoreListeningDecidesAsReplayAndSharesNothing(t *testing.T) {
 		{UserID: "u", SongID: "a", ListenedAt: at},
 		{UserID: "u", SongID: "b", ListenedAt: at.Add(10 * time.Second)},
 	}
-	replayed := NewListening("u")
-	for i, p := range tail {
-		replayed.AggregateRoot().Replay(replayed, p, uint64(i))
-	}
+	replayed := NewListening("u").replayOf(tail)
 	restored := RestoreListening("u", tail, 1)
 	if restored.Version() != replayed.Version() {
 		t.Fatalf("version %d, replayed %d", restored.Version(), replayed.Version())
