@@ -196,6 +196,22 @@ func (l *ledger) next() int {
 	return l.seq
 }
 
+// signedUp records an acknowledged sign-up (r) and keeps its account for
+// later writes.
+func (l *ledger) signedUp(r reply) {
+	p := r.position()
+	if p == 0 {
+		return
+	}
+	user, _ := r.body["user"].(map[string]any)
+	session, _ := r.body["session"].(map[string]any)
+	a := account{id: fmt.Sprint(user["id"]), access: fmt.Sprint(session["access_token"])}
+	l.record(ack{"user-" + a.id, "UserRegistered", p})
+	l.mu.Lock()
+	l.users = append(l.users, a)
+	l.mu.Unlock()
+}
+
 func (l *ledger) record(a ack) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -219,15 +235,7 @@ func writeLoad(t *testing.T, base string, l *ledger, seed uint64, stop <-chan st
 			n := l.next()
 			email := fmt.Sprintf("u%d-%d@crash.vn", seed, n)
 			r = call(base, "POST", "/v1/auth/signup", "", map[string]string{"email": email, "password": "mat-khau-1", "username": "U" + strconv.Itoa(n)})
-			if p := r.position(); p > 0 {
-				user, _ := r.body["user"].(map[string]any)
-				session, _ := r.body["session"].(map[string]any)
-				a := account{id: fmt.Sprint(user["id"]), access: fmt.Sprint(session["access_token"])}
-				l.record(ack{"user-" + a.id, "UserRegistered", p})
-				l.mu.Lock()
-				l.users = append(l.users, a)
-				l.mu.Unlock()
-			}
+			l.signedUp(r)
 		case op == 1:
 			r = call(base, "POST", "/v1/song", l.admin.access, map[string]any{"title": fmt.Sprintf("Bài %d", l.next()), "artists": l.artist, "duration": 200})
 			if p := r.position(); p > 0 {
@@ -645,15 +653,7 @@ func postgresOutageLoad(base string, l *ledger, seed uint64, stop <-chan struct{
 		if rng.IntN(3) == 0 {
 			n := l.next()
 			r := call(base, "POST", "/v1/auth/signup", "", map[string]string{"email": fmt.Sprintf("pg%d-%d@crash.vn", seed, n), "password": "mat-khau-1"})
-			if p := r.position(); p > 0 {
-				user, _ := r.body["user"].(map[string]any)
-				session, _ := r.body["session"].(map[string]any)
-				a := account{id: fmt.Sprint(user["id"]), access: fmt.Sprint(session["access_token"])}
-				l.record(ack{"user-" + a.id, "UserRegistered", p})
-				l.mu.Lock()
-				l.users = append(l.users, a)
-				l.mu.Unlock()
-			}
+			l.signedUp(r)
 			continue
 		}
 		if rng.IntN(2) == 0 {
