@@ -30,32 +30,7 @@ func catalogEvent(t *testing.T, pos int, stream string, e domain.Event) eventsto
 // batches of batch, in one transaction, after a Reset when asked.
 func applyCatalog(t *testing.T, pool *pgxpool.Pool, events []eventstore.RecordedEvent, batch int, reset bool) {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	p := Catalog{}
-	if reset {
-		if err := p.Reset(ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var selected []eventstore.RecordedEvent
-	for _, e := range events {
-		if p.Filter().Matches(e.StreamID, e.Type) {
-			selected = append(selected, e)
-		}
-	}
-	for i := 0; i < len(selected); i += batch {
-		if err := p.Apply(ctx, tx, selected[i:min(i+batch, len(selected))]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	applySelected(t, pool, Catalog{}, events, batch, reset)
 }
 
 // catalogRows is the whole read model as text, for comparisons.

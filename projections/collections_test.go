@@ -35,34 +35,7 @@ func (l *collectionLog) add(stream string, e domain.Event) {
 
 func applyCollections(t *testing.T, pool *pgxpool.Pool, events []eventstore.RecordedEvent, reset bool) {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	p := Collections{}
-	if reset {
-		if err := p.Reset(ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Only the events the filter selects reach a projector.
-	var selected []eventstore.RecordedEvent
-	for _, e := range events {
-		if p.Filter().Matches(e.StreamID, e.Type) {
-			selected = append(selected, e)
-		}
-	}
-	// In batches of 3, as the runtime might cut them.
-	for i := 0; i < len(selected); i += 3 {
-		if err := p.Apply(ctx, tx, selected[i:min(i+3, len(selected))]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	applySelected(t, pool, Collections{}, events, 3, reset) // batches of 3, as the runtime might cut them
 }
 
 // collectionRows is the whole read model as text, for comparisons.

@@ -27,26 +27,7 @@ func orderEvent(t *testing.T, pos int, stream, source string, e domain.Event) ev
 
 func applyOrders(t *testing.T, pool *pgxpool.Pool, events []eventstore.RecordedEvent, batch int, reset bool) {
 	t.Helper()
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	p := Orders{}
-	if reset {
-		if err := p.Reset(ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := 0; i < len(events); i += batch {
-		if err := p.Apply(ctx, tx, events[i:min(i+batch, len(events))]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	applySelected(t, pool, Orders{}, events, batch, reset)
 }
 
 type orderRow struct {
